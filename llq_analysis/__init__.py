@@ -1,0 +1,71 @@
+"""llq_analysis: scenario and impact analysis for Bremen's programme "Lebendige Quartiere" (LLQ).
+
+The public API is re-exported here lazily (PEP 562), so ``import llq_analysis`` stays cheap:
+estimation backends, Jupyter, plotting and report tooling load only when a function needs them.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+# public name -> module (relative to this package) that defines it
+_API: dict[str, str] = {
+    # data layer
+    "load_quartiers": "data",
+    "load_panel": "data",
+    "load_funding": "data",
+    "load_published_indicators": "data",
+    "validate_panel": "data",
+    "validate_quartiers": "data",
+    "validate_funding": "data",
+    "DataValidationError": "errors",
+    "read_official_table": "importing",
+    "build_panel": "importing",
+    "simulate_panel": "simulate",
+    # impact
+    "did": "impact.did",
+    "twfe": "impact.did",
+    "event_study": "impact.did",
+    "staggered_did": "impact.staggered",
+    "sun_abraham": "impact.staggered",
+    "imputation_did": "impact.staggered",
+    "bacon_decomposition": "impact.staggered",
+    "dose_response": "impact.dose",
+    "synthetic_control": "impact.synth",
+    "synthetic_did": "impact.synth",
+    "wild_cluster_bootstrap": "impact.inference",
+    "randomization_inference": "impact.inference",
+    "compare": "impact.results",
+    "EffectResult": "impact.results",
+    # before / after
+    "compare_before_after": "before_after",
+    # scenarios and projection
+    "Scenario": "scenarios",
+    "load_scenario": "scenarios",
+    "allocate": "scenarios",
+    "need_index": "scenarios",
+    "project": "projection",
+    "compare_scenarios": "projection",
+    "optimise_allocation": "optimiser",
+    # report
+    "render_report": "report",
+    "disclose": "disclosure",
+}
+
+__all__ = sorted(_API) + ["__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _API.get(name)
+    if module is None:
+        raise AttributeError(f"module 'llq_analysis' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value  # cache: the next access is a plain attribute lookup
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

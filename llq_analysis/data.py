@@ -1,0 +1,291 @@
+"""Load the bundled tables and validate any panel, quartier or funding table.
+
+Validation is strict and complete: every problem is collected and raised at once as one
+:class:`~llq_analysis.errors.DataValidationError` naming file, line, column, value and what was
+expected. Nothing is silently dropped or coerced.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+import pandas as pd
+
+from . import paths, schema
+from .errors import DataValidationError, Problem
+
+__all__ = [
+    "load_quartiers",
+    "load_panel",
+    "load_funding",
+    "load_published_indicators",
+    "validate_panel",
+    "validate_quartiers",
+    "validate_funding",
+    "write_csv_atomic",
+    "DataValidationError",
+]
+
+_DTYPES = {"str": "string", "int": "Int64", "float": "float64", "bool": "boolean"}
+
+
+def _read_bundled(path: Path, table: str) -> pd.DataFrame:
+    if not path.exists():
+        raise FileNotFoundError(
+            f"bundled table {path} is missing; regenerate it with "
+            "`python -m llq_analysis.reference_data` (see data/README.md)"
+        )
+    dtypes = {}
+    for c in schema.SPECS[table].columns:
+        dtypes[c.name] = _DTYPES[c.dtype]
+        if c.has_provenance:
+            dtypes[schema.provenance_column(c.name)] = "string"
+    df = pd.read_csv(path, dtype=dtypes, keep_default_na=False, na_values=[""])
+    df.attrs["source_file"] = str(path)
+    return df
+
+
+def load_quartiers() -> pd.DataFrame:
+    """All Ortsteile of Bremen and Bremerhaven (one row per ``quartier_id``), validated."""
+    df = _read_bundled(paths.QUARTIERS_CSV, "quartiers")
+    validate_quartiers(df)
+    return df
+
+
+def load_panel(path: str | os.PathLike | None = None) -> pd.DataFrame:
+    """The quartier x year panel (bundled, or a panel CSV written by ``llq build-panel``), validated.
+
+    The bundled panel is **simulated** on the real geography (see ``provenance`` columns and
+    data/README.md); real exports enter through :func:`llq_analysis.build_panel`.
+    """
+    p = Path(path) if path is not None else paths.PANEL_CSV
+    df = _read_bundled(p, "panel")
+    validate_panel(df, quartiers=load_quartiers() if path is None else None)
+    return df
+
+
+def load_funding() -> pd.DataFrame:
+    """Funding rows (programme, strand, city, quartier_id, year, amount_eur, provenance, source)."""
+    df = _read_bundled(paths.FUNDING_CSV, "funding")
+    validate_funding(df, quartiers=load_quartiers())
+    return df
+
+
+def load_published_indicators() -> pd.DataFrame:
+    """Published indicator values (city / Stadtteil level) used as calibration anchors, with sources."""
+    return pd.read_csv(paths.PUBLISHED_INDICATORS_CSV)
+
+
+# ----------------------------------------------------------------------------- validation
+
+
+def _line_of(df: pd.DataFrame, row) -> int | None:
+    lines = df.attrs.get("source_lines")
+    if lines is not None:
+        try:
+            return int(lines[row])
+        except (KeyError, IndexError, TypeError, ValueError):
+            return None
+    if df.attrs.get("source_file") and isinstance(row, (int,)) and isinstance(df.index, pd.RangeIndex):
+        return int(row) + 2  # header is line 1
+    return None
+
+
+def _problem(df, column, expected, value=None, row=None) -> Problem:
+    return Problem(
+        column=column,
+        expected=expected,
+        value=value,
+        row=row,
+        line=None if row is None else _line_of(df, row),
+        file=df.attrs.get("source_file"),
+    )
+
+
+def _check_table(df: pd.DataFrame, table: str, quartiers: pd.DataFrame | None) -> list[Problem]:
+    """Every problem of ``df`` against the spec of ``table`` (pandera plus domain rules)."""
+    spec = schema.SPECS[table]
+    problems: list[Problem] = []
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"expected a pandas DataFrame for the {table} table, got {type(df).__name__}")
+    required = schema.all_columns(table)
+    missing = [c for c in required if c not in df.columns]
+    for c in missing:
+        problems.append(_problem(df, c, f"required column {c!r} of the {table} table (missing)"))
+
+    present = [c for c in spec.columns if c.name in df.columns]
+    # types first: a non-numeric value in a numeric column is reported cell by cell
+    for c in present:
+        s = df[c.name]
+        if c.dtype in ("int", "float"):
+            num = pd.to_numeric(s, errors="coerce")
+            bad = num.isna() & s.notna()
+            for idx in s.index[bad]:
+                problems.append(_problem(df, c.name, f"a number ({c.unit})", s[idx], idx))
+            if c.dtype == "int":
+                frac = num.notna() & (num % 1 != 0)
+                for idx in s.index[frac]:
+                    problems.append(_problem(df, c.name, "a whole number", s[idx], idx))
+            s = num
+        if not c.nullable:
+            for idx in s.index[s.isna() & ~(df[c.name].notna() & (c.dtype in ("int", "float")))]:
+                problems.append(_problem(df, c.name, "a value (column may not be empty)", None, idx))
+        if c.dtype in ("int", "float"):
+            if c.min is not None:
+                for idx in s.index[s < c.min]:
+                    problems.append(_problem(df, c.name, f">= {c.min} ({c.unit})", s[idx], idx))
+            if c.max is not None:
+                for idx in s.index[s > c.max]:
+                    problems.append(_problem(df, c.name, f"<= {c.max} ({c.unit})", s[idx], idx))
+        if c.allowed is not None:
+            bad = s.notna() & ~s.isin(c.allowed)
+            for idx in s.index[bad]:
+                problems.append(_problem(df, c.name, f"one of {list(c.allowed)}", s[idx], idx))
+        if c.only_in_years is not None and "year" in df.columns:
+            yr = pd.to_numeric(df["year"], errors="coerce")
+            bad = s.notna() & ~yr.isin(c.only_in_years)
+            for idx in s.index[bad]:
+                problems.append(_problem(
+                    df, c.name, f"no value outside election years {list(c.only_in_years)} "
+                    f"(year {df['year'][idx]}; election results are never interpolated)", s[idx], idx))
+        if c.has_provenance:
+            pc = schema.provenance_column(c.name)
+            if pc in df.columns:
+                ps = df[pc].astype("string")
+                kinds = ps.str.split(":", n=1).str[0].str.strip()
+                bad = ps.isna() | ~kinds.isin(schema.PROVENANCE_KINDS)
+                for idx in ps.index[bad]:
+                    problems.append(_problem(
+                        df, pc, f"a provenance starting with one of {list(schema.PROVENANCE_KINDS)}",
+                        ps[idx], idx))
+                # a value marked missing must be empty, an empty value must be marked missing
+                empty = s.isna() & df[c.name].isna()
+                marked = kinds == "missing"
+                for idx in ps.index[(empty & ~marked & ps.notna()) | (~empty & marked)]:
+                    problems.append(_problem(
+                        df, pc, "'missing' exactly where the value is empty", ps[idx], idx))
+
+    if spec.unique and all(u in df.columns for u in spec.unique):
+        dup = df.duplicated(list(spec.unique), keep=False)
+        for idx in df.index[dup]:
+            key = tuple(df.loc[idx, list(spec.unique)])
+            problems.append(_problem(df, ", ".join(spec.unique), f"unique ({', '.join(spec.unique)})",
+                                     key, idx))
+
+    if quartiers is not None and "quartier_id" in df.columns and table != "quartiers":
+        known = set(quartiers["quartier_id"])
+        s = df["quartier_id"]
+        bad = s.notna() & ~s.isin(known)
+        for idx in s.index[bad]:
+            problems.append(_problem(df, "quartier_id", "a known quartier_id (see data/quartiers.csv)",
+                                     s[idx], idx))
+        if "city" in df.columns:
+            city_of = dict(zip(quartiers["quartier_id"], quartiers["city"], strict=True))
+            exp = s.map(city_of)
+            bad = exp.notna() & df["city"].notna() & (exp != df["city"])
+            for idx in s.index[bad]:
+                problems.append(_problem(df, "city", f"{exp[idx]!r} (the city of {s[idx]})",
+                                         df["city"][idx], idx))
+    return problems
+
+
+def _pandera_problems(df: pd.DataFrame, table: str) -> list[Problem]:
+    """Cross-check with the pandera schema (lazy: all failures at once)."""
+    import pandera.errors as pae
+
+    try:
+        schema.pandera_schema(table).validate(df, lazy=True)
+    except pae.SchemaErrors as exc:
+        out = []
+        for rec in exc.failure_cases.to_dict("records"):
+            idx = rec.get("index")
+            out.append(_problem(df, rec.get("column"), str(rec.get("check")), rec.get("failure_case"),
+                                None if pd.isna(idx) else idx))
+        return out
+    except (TypeError, ValueError) as exc:  # pandera could not even apply a check
+        return [_problem(df, None, f"a table pandera can check ({exc})")]
+    return []
+
+
+def _validate(df, table, quartiers, use_pandera: bool) -> None:
+    problems = _check_table(df, table, quartiers)
+    if not problems and use_pandera:
+        problems = _pandera_problems(df, table)
+    if problems:
+        raise DataValidationError(problems, what=f"the {table} table"
+                                  + (f" ({df.attrs['source_file']})" if df.attrs.get("source_file") else ""))
+
+
+def validate_panel(df: pd.DataFrame, *, quartiers: pd.DataFrame | None = None,
+                   use_pandera: bool = True) -> pd.DataFrame:
+    """Check a panel; raise one :class:`DataValidationError` listing every problem, else return ``df``.
+
+    Rules: required columns; unique (``quartier_id``, ``year``); rates within [0, 100] %;
+    counts and money >= 0; turnout only in election years; a provenance for every value;
+    ``quartier_id`` known (when ``quartiers`` is given) and in the right city.
+    """
+    _validate(df, "panel", quartiers, use_pandera)
+    return df
+
+
+def validate_quartiers(df: pd.DataFrame, *, use_pandera: bool = True) -> pd.DataFrame:
+    """Check a quartier table (unique ids, cities, populations >= 0)."""
+    _validate(df, "quartiers", None, use_pandera)
+    return df
+
+
+def validate_funding(df: pd.DataFrame, *, quartiers: pd.DataFrame | None = None,
+                     use_pandera: bool = True) -> pd.DataFrame:
+    """Check a funding table (money >= 0, known quartiers, provenance kinds)."""
+    _validate(df, "funding", quartiers, use_pandera)
+    return df
+
+
+# ----------------------------------------------------------------------------- writing
+
+
+def write_csv_atomic(df: pd.DataFrame, path: str | os.PathLike, **kwargs) -> Path:
+    """Write ``df`` as CSV via a temporary file and an atomic rename: never a half-written file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            df.to_csv(fh, index=False, lineterminator="\n", **kwargs)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_text_atomic(text: str | bytes, path: str | os.PathLike) -> Path:
+    """Write text or bytes atomically (temporary file + rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(text.encode("utf-8") if isinstance(text, str) else text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def provenance_counts(df: pd.DataFrame, columns: Iterable[str] | None = None) -> pd.DataFrame:
+    """Count values by provenance kind per column (published / simulated / ...)."""
+    cols = list(columns) if columns is not None else schema.panel_value_columns()
+    rows = []
+    for c in cols:
+        pc = schema.provenance_column(c)
+        if pc not in df.columns:
+            continue
+        kinds = df[pc].astype("string").str.split(":", n=1).str[0].str.strip()
+        for kind, n in kinds.value_counts().items():
+            rows.append({"column": c, "provenance": kind, "n_values": int(n)})
+    return pd.DataFrame(rows, columns=["column", "provenance", "n_values"])
