@@ -144,6 +144,12 @@ def _check_table(df: pd.DataFrame, table: str, quartiers: pd.DataFrame | None) -
             bad = s.notna() & ~s.isin(c.allowed)
             for idx in s.index[bad]:
                 problems.append(_problem(df, c.name, f"one of {list(c.allowed)}", s[idx], idx))
+        if c.kinds is not None:
+            kinds = s.astype("string").str.split(":", n=1).str[0].str.strip()
+            bad = s.notna() & ~kinds.isin(c.kinds)
+            for idx in s.index[bad]:
+                problems.append(_problem(df, c.name, f"'<kind>' or '<kind>: <detail>' with kind one of "
+                                         f"{list(c.kinds)}", s[idx], idx))
         if c.only_in_years is not None and "year" in df.columns:
             yr = pd.to_numeric(df["year"], errors="coerce")
             bad = s.notna() & ~yr.isin(c.only_in_years)

@@ -34,6 +34,7 @@ class Column:
     allowed: tuple | None = None
     only_in_years: tuple[int, ...] | None = None  # value allowed only in these years (elections)
     has_provenance: bool = False  # a companion column "<name>_provenance" is required
+    kinds: tuple[str, ...] | None = None  # value must read "<kind>" or "<kind>: <detail>"
 
 
 def provenance_column(name: str) -> str:
@@ -85,6 +86,12 @@ PANEL: tuple[Column, ...] = (
     Column("turnout_bundestag", "float", "%", "Wahlbeteiligung Bundestagswahl (nur Wahljahre)",
            "turnout in the Bundestag election (election years only)", min=0, max=100,
            nullable=True, only_in_years=BUNDESTAG_YEARS, has_provenance=True),
+    Column("electorate_buergerschaft", "int", "persons", "Wahlberechtigte Bürgerschaftswahl (nur Wahljahre)",
+           "eligible voters, Bürgerschaft election (election years only)", min=0, nullable=True,
+           only_in_years=BUERGERSCHAFT_YEARS, has_provenance=True),
+    Column("electorate_bundestag", "int", "persons", "Wahlberechtigte Bundestagswahl (nur Wahljahre)",
+           "eligible voters, Bundestag election (election years only)", min=0, nullable=True,
+           only_in_years=BUNDESTAG_YEARS, has_provenance=True),
     Column("llq_eur_per_capita", "float", "EUR per resident",
            "LLQ-Mittel je Einwohner im Jahr", "LLQ funding per resident and year", min=0,
            has_provenance=True),
@@ -109,8 +116,9 @@ FUNDING: tuple[Column, ...] = (
            "quartier (empty: not attributed to one quartier)", nullable=True),
     Column("year", "int", "year", "Förderjahr", "funding year", min=1990, max=2100),
     Column("amount_eur", "float", "EUR", "Betrag", "amount", min=0),
-    Column("provenance", "str", "-", "published / derived / illustrative", "published / derived / illustrative",
-           allowed=("published", "derived", "illustrative", "user")),
+    Column("provenance", "str", "-", "published / derived / illustrative (+ ': Begründung')",
+           "published / derived / illustrative (+ ': reasoning')",
+           kinds=("published", "derived", "illustrative", "user")),
     Column("source", "str", "-", "Quelle bzw. Begründung", "source or reasoning"),
 )
 
@@ -160,6 +168,9 @@ def pandera_schema(table: str):
             checks.append(pa.Check.le(c.max, error=f"<= {c.max} {c.unit}".strip()))
         if c.allowed is not None:
             checks.append(pa.Check.isin(list(c.allowed), error=f"one of {list(c.allowed)}"))
+        if c.kinds is not None:
+            checks.append(pa.Check.str_matches(r"^(" + "|".join(c.kinds) + r")(:|$)",
+                                               error=f"starts with one of {list(c.kinds)}"))
         cols[c.name] = pa.Column(None, checks=checks, nullable=c.nullable, required=c.required,
                                  description=f"{c.en} [{c.unit}]")
         if c.has_provenance:
@@ -188,6 +199,8 @@ def dictionary_markdown(lang: str = "en") -> str:
                 rng.append(f"[{'' if c.min is None else c.min}, {'' if c.max is None else c.max}]")
             if c.allowed:
                 rng.append(" / ".join(map(str, c.allowed)))
+            if c.kinds:
+                rng.append(" / ".join(c.kinds) + " (+ ': detail')")
             if c.only_in_years:
                 rng.append("only in " + ", ".join(map(str, c.only_in_years)))
             if c.nullable:

@@ -1,0 +1,320 @@
+"""Seeded synthetic panels on the real geography, with a **known** LLQ effect.
+
+No per-quartier indicator series of Bremen or Bremerhaven is public (see data/README.md), so the
+bundled panel is simulated and calibrated to every published anchor in the domain data:
+
+* populations: Stadt Bremen 567,559 (2019); Stadtteil Mitte 18,246 (2016) and 17,557 (2021);
+  Bremerhaven 114,148 in 2013 (Bezirk Nord 65,294 + Süd 48,854), 114,025 (2015), 113,026 (2017);
+  Geestemünde 33,681 / 32,854 / 32,806 (2017/18/19). Altstadt 3,403 and Lehe 36,425 (years not
+  stated) shape the starting sizes only.
+* SGB II share Dec 2022: Stadtteil Oberneuland 4.2 %, Gröpelingen 32.9 % (min and max of Bremen's
+  Stadtteile), 78,870 persons in SGB II households in the city.
+* child SGB II rate: city 31.3 % in 2018 (published for under-18s; used as anchor of the under-15
+  rate), Goethestraße 48 % in 2019 (definition not given), Bremerhaven/Bremen ratio 402/298
+  (children under 15 per 1,000, 2006) for the level of Bremerhaven.
+* unemployment: Bremerhaven 14.1 % (2023), Goethestraße "rund 29 %" (2019; kept as published).
+* turnout, Bürgerschaft (Land): 50.2 % (2015), 64.1 % (2019), 56.9 % (2023: 262,099 of 460,778);
+  Bundestag 2021: "knapp 460,000" eligible. Bundestag turnout has no published anchor.
+
+The model is additive in percentage points: outcome = quartier level + common year shock +
+quartier trend + AR(1) noise + **effect x LLQ EUR per resident in the same year**. So parallel
+trends hold by construction and the true effect is exactly ``DEFAULT_EFFECTS`` (pp per EUR per
+resident per year) unless ``effect=`` says otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from .geography import AREA_TO_ORTSTEILE, quartier_id
+from .schema import BUERGERSCHAFT_YEARS, BUNDESTAG_YEARS, PANEL_YEARS, provenance_column
+
+DEFAULT_SEED = 20200901  # the day the Senate approved LLQ
+#: true LLQ effect built into the bundled panel: percentage points per EUR per resident per year
+DEFAULT_EFFECTS: dict[str, float] = {
+    "sgb2_rate": -0.25,
+    "sgb2_rate_u15": -0.40,
+    "unemployment_rate": -0.10,
+    "turnout_buergerschaft": 0.30,
+    "turnout_bundestag": 0.30,
+}
+SIMULATED = "simulated"
+
+# stylised need classes (from the published programme-area lists: WiN/LLQ areas = high need)
+_HIGH_NEED = {qid for area, (c, ots, _) in AREA_TO_ORTSTEILE.items() if area != "Überseestadt"
+              for qid in (quartier_id(c, o) for o in ots)} | {
+    quartier_id("Bremen", o) for o in ("Neue Vahr Südost", "Ohlenhof", "Lindenhof", "Gröpelingen",
+                                      "In den Wischen", "Sebaldsbrück", "Hohweg")} | {
+    quartier_id("Bremerhaven", o) for o in ("Goethestraße", "Klushof", "Mitte-Nord", "Mitte-Süd",
+                                           "Geestendorf", "Grünhöfe", "Leherheide-West",
+                                           "Twischkamp", "Geestemünde-Nord")}
+_LOW_NEED_STADTTEILE = {"Oberneuland", "Borgfeld", "Schwachhausen", "Horn-Lehe"}
+_LOW_NEED = {quartier_id("Bremerhaven", o) for o in ("Speckenbüttel", "Fehrmoor", "Surheide",
+                                                     "Schiffdorferdamm", "Weddewarden", "Königsheide")}
+_TINY_STADTTEILE = {"Häfen", "Blockland", "Seehausen", "Strom"}
+_SMALL_ORTSTEILE = {"Warf", "Varenmoor", "Katrepel", "Timmersloh", "Werderland", "In den Wischen",
+                    "Luneplate", "Fischereihafen", "Weddewarden", "Neuenland", "Radio Bremen",
+                    "Rekum", "Hohentorshafen"}
+
+# common year shocks (pp of the SGB II rate; stylised, simulated)
+_YEAR_SHOCK_SGB2 = {2012: 1.2, 2013: 1.2, 2014: 1.3, 2015: 1.4, 2016: 1.6, 2017: 1.4, 2018: 0.8,
+                    2019: 0.0, 2020: 0.4, 2021: 0.2, 2022: 0.9, 2023: 1.5, 2024: 1.6}
+
+
+def _largest_remainder(values: np.ndarray, total: int) -> np.ndarray:
+    """Integers proportional to ``values`` that sum exactly to ``total``."""
+    raw = values / values.sum() * total
+    base = np.floor(raw).astype(np.int64)
+    short = int(total - base.sum())
+    order = np.argsort(-(raw - base), kind="stable")
+    base[order[:short]] += 1
+    return base
+
+
+def _population(geo: pd.DataFrame, years, rng) -> pd.DataFrame:
+    """Simulated Ortsteil populations hitting every published total exactly."""
+    n = len(geo)
+    size = np.exp(rng.normal(np.log(7500), 0.45, n))
+    small = geo["ortsteil"].isin(_SMALL_ORTSTEILE) | geo["stadtteil"].isin(_TINY_STADTTEILE)
+    size[small.to_numpy()] = np.exp(rng.normal(np.log(600), 0.7, int(small.sum())))
+    size[(geo["stadtteil"] == "Häfen").to_numpy()] = np.exp(rng.normal(np.log(80), 0.6, int((geo["stadtteil"] == "Häfen").sum())))
+    size[(geo["ortsteil"] == "Altstadt").to_numpy()] = 3403.0  # published (year not stated)
+    lehe = ((geo["city"] == "Bremerhaven") & (geo["stadtteil"] == "Lehe")).to_numpy()
+    size[lehe] *= 36425.0 / size[lehe].sum()  # published Stadtteil total (year not stated)
+    drift = rng.normal(0.0, 0.006, n)
+
+    city_targets = {"Bremen": {y: round(567_559 * 1.004 ** (y - 2019)) for y in years}}
+    bhv = {2011: 113_269, 2013: 65_294 + 48_854, 2015: 114_025, 2017: 113_026}
+    ys = sorted(bhv)
+    city_targets["Bremerhaven"] = {
+        y: int(round(np.interp(y, ys, [bhv[k] for k in ys]) * (1.002 ** max(0, y - 2017)))) for y in years}
+    # group anchors: (city, column, value, year, target)
+    anchors = [("Bremen", "stadtteil", "Mitte", 2016, 18_246), ("Bremen", "stadtteil", "Mitte", 2021, 17_557),
+               ("Bremerhaven", "stadtbezirk", "Nord", 2013, 65_294),
+               ("Bremerhaven", "stadtbezirk", "Süd", 2013, 48_854),
+               ("Bremerhaven", "stadtteil", "Geestemünde", 2017, 33_681),
+               ("Bremerhaven", "stadtteil", "Geestemünde", 2018, 32_854),
+               ("Bremerhaven", "stadtteil", "Geestemünde", 2019, 32_806)]
+    out = []
+    for y in years:
+        w = size * np.exp(drift * (y - 2018))
+        pop = np.zeros(n, dtype=np.int64)
+        for city in ("Bremen", "Bremerhaven"):
+            in_city = (geo["city"] == city).to_numpy()
+            free = in_city.copy()
+            total = city_targets[city][y]
+            for c, col, val, ay, target in anchors:
+                if c == city and ay == y:
+                    m = in_city & (geo[col] == val).to_numpy()
+                    pop[m] = _largest_remainder(w[m], target)
+                    free &= ~m
+                    total -= target
+            pop[free] = _largest_remainder(w[free], total)
+        out.append(pd.DataFrame({"quartier_id": geo["quartier_id"].to_numpy(), "year": y, "population": pop}))
+    return pd.concat(out, ignore_index=True)
+
+
+def _ar1(rng, n_units: int, n_years: int, sd: float, rho: float = 0.5) -> np.ndarray:
+    e = np.empty((n_units, n_years))
+    e[:, 0] = rng.normal(0, sd, n_units)
+    for t in range(1, n_years):
+        e[:, t] = rho * e[:, t - 1] + rng.normal(0, sd * np.sqrt(1 - rho**2), n_units)
+    return e
+
+
+def _dose(funding: pd.DataFrame, programme: str, panel: pd.DataFrame) -> pd.Series:
+    f = funding[(funding["programme"] == programme) & funding["quartier_id"].notna()]
+    amt = f.groupby(["quartier_id", "year"])["amount_eur"].sum()
+    key = pd.MultiIndex.from_frame(panel[["quartier_id", "year"]])
+    return pd.Series(amt.reindex(key).fillna(0.0).to_numpy(), index=panel.index) / panel["population"]
+
+
+def simulate_panel(seed: int = DEFAULT_SEED, effect: float | Mapping[str, float] | None = None, *,
+                   quartiers: pd.DataFrame | None = None, funding: pd.DataFrame | None = None,
+                   years=PANEL_YEARS) -> pd.DataFrame:
+    """Simulate the quartier x year panel on the real geography, with a known LLQ effect.
+
+    Parameters
+    ----------
+    seed : random seed; the same seed gives the same panel, bit for bit.
+    effect : true effect of LLQ in percentage points per EUR per resident per year, same year.
+        A number sets the SGB II rate effect (the others keep their defaults); a mapping sets
+        effects by outcome (keys of ``DEFAULT_EFFECTS``). ``None`` = ``DEFAULT_EFFECTS``.
+    quartiers : geography (quartier_id, city, stadtbezirk, stadtteil, ortsteil); default: the real one.
+    funding : funding table (programme, quartier_id, year, amount_eur); default: data/funding.csv facts.
+
+    Returns a panel in the schema of ``schema.PANEL``: every simulated value says so in its
+    ``<column>_provenance`` column; ``df.attrs["true_effects"]`` holds the effects used.
+    """
+    from .funding import build_funding
+    from .geography import ortsteile
+
+    effects = dict(DEFAULT_EFFECTS)
+    if isinstance(effect, Mapping):
+        unknown = set(effect) - set(effects)
+        if unknown:
+            raise ValueError(f"effect: unknown outcome(s) {sorted(unknown)}; expected keys of {sorted(effects)}")
+        effects.update({k: float(v) for k, v in effect.items()})
+    elif effect is not None:
+        effects["sgb2_rate"] = float(effect)
+    geo = (quartiers if quartiers is not None else ortsteile()).reset_index(drop=True)
+    funding = funding if funding is not None else build_funding()
+    years = list(years)
+    rng = np.random.default_rng(seed)
+    n, T = len(geo), len(years)
+    qids = geo["quartier_id"].to_numpy()
+    is_bhv = (geo["city"] == "Bremerhaven").to_numpy()
+
+    pop = _population(geo, years, rng)
+    panel = pop.merge(geo[["quartier_id", "city"]], on="quartier_id", how="left")
+    panel = panel.sort_values(["quartier_id", "year"], kind="stable").reset_index(drop=True)
+    order = {q: i for i, q in enumerate(qids)}
+    ui = panel["quartier_id"].map(order).to_numpy()
+    ti = panel["year"].map({y: j for j, y in enumerate(years)}).to_numpy()
+    P = panel["population"].to_numpy().astype(float)
+
+    # need score: stylised classes + noise
+    need = rng.normal(0, 0.45, n)
+    need[np.isin(qids, list(_HIGH_NEED))] += 1.3
+    need[geo["stadtteil"].isin(_LOW_NEED_STADTTEILE).to_numpy() | np.isin(qids, list(_LOW_NEED))] -= 1.1
+    share_u65 = np.clip(rng.normal(0.80, 0.025, n) + 0.015 * need, 0.70, 0.90)
+    share_u15 = np.clip(rng.normal(0.135, 0.015, n) + 0.012 * need, 0.08, 0.22)
+    panel["population_below_retirement_age"] = np.round(P * share_u65[ui]).astype(np.int64)
+    panel["population_u15"] = np.round(P * share_u15[ui]).astype(np.int64)
+    base_u65 = panel["population_below_retirement_age"].to_numpy().astype(float)
+    base_u15 = panel["population_u15"].to_numpy().astype(float)
+
+    llq_pc = _dose(funding, "LLQ", panel).to_numpy()
+    win_pc = _dose(funding, "WiN", panel).to_numpy()
+    shock = np.array([_YEAR_SHOCK_SGB2.get(y, 0.0) for y in years])
+    ty = np.array(years) - 2018.0
+
+    # --- SGB II rate (pp) -----------------------------------------------------------------
+    level = 100 / (1 + np.exp(-(np.log(0.16 / 0.84) + 0.62 * need + 0.25 * is_bhv)))
+    trend = rng.normal(0, 0.06, n)
+    noise = _ar1(rng, n, T, 0.45)
+    sgb2 = level[ui] + shock[ti] + trend[ui] * ty[ti] + noise[ui, ti] + effects["sgb2_rate"] * llq_pc
+    st = geo["stadtteil"].to_numpy()[ui]
+    city = panel["city"].to_numpy()
+    y2022 = panel["year"].to_numpy() == 2022
+    # calibrate Dec 2022 (additive shifts keep the effect exact)
+    ober = st == "Oberneuland"
+    groep = (st == "Gröpelingen") & (city == "Bremen")
+    sgb2[ober] += 4.2 - np.average(sgb2[ober & y2022], weights=base_u65[ober & y2022])
+    sgb2[groep] += 32.9 - np.average(sgb2[groep & y2022], weights=base_u65[groep & y2022])
+    # the other Stadtteile lie between the published minimum and maximum; the city total is 78,870
+    clamped = ober | groep
+    for _ in range(10):
+        rest = (city == "Bremen") & ~clamped
+        hb22 = (city == "Bremen") & y2022
+        sgb2[rest] += (78_870 - float((sgb2[hb22] / 100 * base_u65[hb22]).sum())) \
+            / base_u65[rest & y2022].sum() * 100
+        moved = False
+        for name in np.unique(st[rest]):
+            m = rest & (st == name)
+            mean = np.average(sgb2[m & y2022], weights=base_u65[m & y2022])
+            bound = min(max(mean, 4.4), 32.7)
+            if bound != mean:
+                sgb2[m] += bound - mean
+                clamped |= m
+                moved = True
+        if not moved:
+            break
+    panel["sgb2_rate"] = sgb2
+
+    # --- child SGB II rate (pp) ------------------------------------------------------------
+    c_level = 1.75 * level + rng.normal(0, 2.0, n)
+    child = c_level[ui] + 1.6 * shock[ti] + 1.5 * trend[ui] * ty[ti] + _ar1(rng, n, T, 0.9)[ui, ti] \
+        + effects["sgb2_rate_u15"] * llq_pc
+    y = panel["year"].to_numpy()
+    goethe = panel["quartier_id"].to_numpy() == quartier_id("Bremerhaven", "Goethestraße")
+    hb = city == "Bremen"
+    child[hb] += 31.3 - np.average(child[hb & (y == 2018)], weights=base_u15[hb & (y == 2018)])
+    child[goethe] += 48.0 - child[goethe & (y == 2019)].mean()
+    bo = (city == "Bremerhaven") & ~goethe
+    hb2012 = np.average(child[hb & (y == 2012)], weights=base_u15[hb & (y == 2012)])
+    target_bhv = hb2012 * 402 / 298
+    cur = np.average(child[(city == "Bremerhaven") & (y == 2012)], weights=base_u15[(city == "Bremerhaven") & (y == 2012)])
+    w_bo = base_u15[bo & (y == 2012)].sum() / base_u15[(city == "Bremerhaven") & (y == 2012)].sum()
+    child[bo] += (target_bhv - cur) / w_bo
+    panel["sgb2_rate_u15"] = child
+
+    # --- unemployment rate (pp) ------------------------------------------------------------
+    u_level = 0.55 * level + rng.normal(0, 0.8, n)
+    unemp = u_level[ui] + 0.5 * shock[ti] + 0.5 * trend[ui] * ty[ti] + _ar1(rng, n, T, 0.35)[ui, ti] \
+        + effects["unemployment_rate"] * llq_pc
+    unemp[goethe] += 29.0 - unemp[goethe & (y == 2019)].mean()
+    bo = (city == "Bremerhaven") & ~goethe
+    m23 = (city == "Bremerhaven") & (y == 2023)
+    unemp[bo] += (14.1 - np.average(unemp[m23], weights=base_u65[m23])) \
+        * base_u65[m23].sum() / base_u65[bo & (y == 2023)].sum()
+    panel["unemployment_rate"] = unemp
+
+    # --- turnout (pp, election years only) ---------------------------------------------------
+    elig_share = np.clip(rng.normal(0.80, 0.03, n) - 0.035 * need, 0.6, 0.9)
+    v_level = rng.normal(0, 2.5, n) - 7.0 * need
+    for col, e_years, anchors, elect_anchor in (
+        ("turnout_buergerschaft", BUERGERSCHAFT_YEARS, {2015: 50.2, 2019: 64.1, 2023: 262_099 / 460_778 * 100},
+         {2023: 460_778}),
+        ("turnout_bundestag", BUNDESTAG_YEARS, {}, {2021: 460_000}),
+    ):
+        vals = np.full(len(panel), np.nan)
+        electorate = np.full(len(panel), np.nan)
+        for ey in e_years:
+            m = y == ey
+            if not m.any():
+                continue
+            el = P[m] * elig_share[ui[m]]
+            el = _largest_remainder(el, elect_anchor[ey]) if ey in elect_anchor else np.round(el)
+            electorate[m] = el
+            v = 62.0 + (8.0 if col == "turnout_bundestag" else 0.0) + v_level[ui[m]] \
+                + rng.normal(0, 1.2, int(m.sum())) + effects[col] * llq_pc[m]
+            if ey in anchors:
+                v += anchors[ey] - np.average(v, weights=el)
+            vals[m] = v
+        panel[col] = vals
+        panel[col.replace("turnout", "electorate")] = electorate
+
+    panel["llq_eur_per_capita"] = llq_pc
+    win = win_pc.copy()
+    win[y < 2020] = np.nan  # WiN amounts per area before 2020 are not published
+    panel["win_eur_per_capita"] = win
+    first = panel.loc[panel["llq_eur_per_capita"] > 0].groupby("quartier_id")["year"].min()
+    panel["llq_first_year"] = panel["quartier_id"].map(first).fillna(0).astype(np.int64)
+    panel["llq_funded"] = panel["llq_first_year"] > 0
+
+    # --- rounding and provenance -------------------------------------------------------------
+    for c in ("sgb2_rate", "sgb2_rate_u15", "unemployment_rate", "turnout_buergerschaft", "turnout_bundestag"):
+        panel[c] = panel[c].round(3)
+    panel["llq_eur_per_capita"] = panel["llq_eur_per_capita"].round(4)
+    panel["win_eur_per_capita"] = panel["win_eur_per_capita"].round(4)
+    rates = ["sgb2_rate", "sgb2_rate_u15", "unemployment_rate", "turnout_buergerschaft", "turnout_bundestag"]
+    lo, hi = panel[rates].min().min(), panel[rates].max().max()
+    if lo < 0 or hi > 100:  # pragma: no cover - guards the calibration
+        raise RuntimeError(f"simulation produced a rate outside [0, 100]: {lo:.2f} .. {hi:.2f}")
+
+    for c in ("population", "population_below_retirement_age", "population_u15", *rates):
+        prov = np.where(panel[c].isna(), "missing", SIMULATED)
+        panel[provenance_column(c)] = prov
+    gm = goethe & (y == 2019)
+    panel.loc[gm, provenance_column("unemployment_rate")] = (
+        "published: 'rund 29 Prozent' Arbeitslosigkeit im Goethequartier (Deutschlandfunk, 2019; approx.) "
+        "https://www.deutschlandfunk.de/bremerhaven-ein-sozialer-brennpunkt-blueht-auf-100.html")
+    for c, prog in (("llq_eur_per_capita", "LLQ"), ("win_eur_per_capita", "WiN")):
+        panel[provenance_column(c)] = np.where(
+            panel[c].isna(), "missing",
+            f"simulated: {prog} amounts of data/funding.csv (published/derived/illustrative) / simulated population")
+    for c in ("electorate_buergerschaft", "electorate_bundestag"):
+        panel[provenance_column(c)] = np.where(panel[c].isna(), "missing", SIMULATED)
+    panel["provenance"] = SIMULATED
+    from .schema import all_columns
+
+    cols = all_columns("panel")
+    panel = panel[cols].copy()
+    panel.attrs["true_effects"] = effects
+    panel.attrs["seed"] = seed
+    panel.attrs["provenance"] = SIMULATED
+    return panel
