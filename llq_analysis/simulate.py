@@ -293,8 +293,10 @@ def simulate_panel(seed: int = DEFAULT_SEED, effect: float | Mapping[str, float]
     panel["win_eur_per_capita"] = panel["win_eur_per_capita"].round(4)
     rates = ["sgb2_rate", "sgb2_rate_u15", "unemployment_rate", "turnout_buergerschaft", "turnout_bundestag"]
     lo, hi = panel[rates].min().min(), panel[rates].max().max()
-    if lo < 0 or hi > 100:  # pragma: no cover - guards the calibration
-        raise RuntimeError(f"simulation produced a rate outside [0, 100]: {lo:.2f} .. {hi:.2f}")
+    if lo < 0 or hi > 100:
+        raise ValueError(
+            f"simulate_panel: effects {effects} push a rate outside [0, 100] % ({lo:.2f} .. {hi:.2f}); "
+            f"the largest dose is {np.nanmax(llq_pc):.1f} EUR per resident - choose smaller effects")
 
     for c in ("population", "population_below_retirement_age", "population_u15", *rates):
         prov = np.where(panel[c].isna(), "missing", SIMULATED)
