@@ -17,8 +17,8 @@ def _validate_opts(p: argparse.ArgumentParser) -> None:
 
 @command("validate", "Check a panel file or an official export; list every problem found")
 def validate_cmd(args) -> int:
-    from .data import load_panel
-    from .importing import read_official_table
+    from . import paths
+    from .importing import check_panel, read_official_table, read_panel
 
     path = Path(args.file)
     if not path.exists():
@@ -27,15 +27,37 @@ def validate_cmd(args) -> int:
     if kind == "auto":
         kind = "panel" if path.suffix.lower() == ".csv" and _looks_like_panel(path) else "official"
     if kind == "panel":
-        df = load_panel(path)
+        df = read_panel(path)
+        quartiers = None
+        if paths.QUARTIERS_CSV.exists():
+            from .data import load_quartiers
+
+            quartiers = load_quartiers()
+        check_panel(df, quartiers=quartiers)
+        years = pd_years(df)
         print(f"{path}: OK - panel with {len(df)} rows, {df['quartier_id'].nunique()} quartiers, "
-              f"years {df['year'].min()}-{df['year'].max()}")
+              f"years {years}")
     else:
         df = read_official_table(path)
         n_marks = int(df.attrs.get("n_marked_cells", 0))
-        print(f"{path}: OK - read {len(df)} rows x {df.shape[1]} columns"
+        enc = df.attrs.get("encoding") or f"sheet {df.attrs.get('sheet')!r}"
+        n_data = sum(not c.endswith("__mark") for c in df.columns)
+        print(f"{path}: OK - read {len(df)} rows x {n_data} columns ({enc}, header line "
+              f"{', '.join(map(str, df.attrs.get('header_lines', ())))})"
               + (f"; {n_marks} cells marked missing/secret by the publisher" if n_marks else ""))
+        print("columns: " + ", ".join(f"{c!r}" for c in df.columns if not c.endswith("__mark")))
+        for ln, text in df.attrs.get("footnotes", ()):
+            print(f"  footnote line {ln}: {text}")
+        for sk in df.attrs.get("skipped_lines", ()):
+            print(f"  skipped line {sk['line']} ({sk['reason']}): {sk['text']}")
     return 0
+
+
+def pd_years(df) -> str:
+    """'2012-2024' (or '-' for an empty panel)."""
+    if not len(df):
+        return "-"
+    return f"{int(df['year'].min())}-{int(df['year'].max())}"
 
 
 validate_cmd.configure = _validate_opts
@@ -59,9 +81,18 @@ def build_panel_cmd(args) -> int:
     from .data import write_csv_atomic
     from .importing import build_panel
 
+    out = Path(args.out)
+    if any(out.resolve() == Path(f).resolve() for f in [*args.files, args.mapping]):
+        raise ValueError(f"--out {out} would overwrite an input file")
+    # build_panel raises before anything is written; the file appears only complete (atomic rename)
     panel = build_panel(args.files, mapping=args.mapping)
-    write_csv_atomic(panel, args.out)
-    print(f"wrote {args.out}: {len(panel)} rows, {panel['quartier_id'].nunique()} quartiers")
+    write_csv_atomic(panel, out)
+    print(f"wrote {out}: {len(panel)} rows, {panel['quartier_id'].nunique()} quartiers, "
+          f"years {pd_years(panel)}")
+    for ex in panel.attrs.get("excluded_rows", ()):
+        print(f"  excluded (exclude_rows): {Path(ex['file']).name} line {ex['line']}: {ex['name']}")
+    for w in panel.attrs.get("warnings", ()):
+        print(f"  warning: {w}")
     return 0
 
 
@@ -84,3 +115,48 @@ def overview_cmd(args) -> int:
 
 
 overview_cmd.configure = _overview_opts
+
+
+# --------------------------------------------------------------------------- app
+def _app_opts(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--port", type=int, default=8866, help="port on 127.0.0.1 (default 8866; 0 = any free port)")
+    p.add_argument("--no-browser", action="store_true", help="do not open a browser tab")
+    p.add_argument("--base-url", default="/",
+                   help="URL prefix when served behind a reverse proxy, e.g. /llq/ (see docs/dashboard.md)")
+    p.add_argument("--ip", default="127.0.0.1",
+                   help="interface to listen on (default 127.0.0.1; use a reverse proxy for colleagues)")
+    p.add_argument("--preheat", type=int, default=0, metavar="N",
+                   help="keep N kernels with the explorer already built (faster first page; default 0)")
+
+
+@command("app", "Serve the scenario explorer (notebooks/app.ipynb) with Voila on 127.0.0.1")
+def app_cmd(args) -> int:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from .dashboard import voila_argv
+
+    argv = voila_argv(port=args.port, open_browser=not args.no_browser, base_url=args.base_url,
+                      ip=args.ip, preheat=args.preheat)
+    print(f"llq app: {' '.join(argv[2:])}", flush=True)
+    env = dict(os.environ)
+    env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    proc = subprocess.Popen(argv, env=env)
+    try:
+        return proc.wait()
+    except KeyboardInterrupt:
+        proc.send_signal(signal.SIGINT)
+        try:
+            return proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            return 130
+    finally:
+        if proc.poll() is None:  # pragma: no cover - only on unexpected errors
+            proc.kill()
+        sys.stdout.flush()
+
+
+app_cmd.configure = _app_opts
