@@ -48,3 +48,32 @@ def coef_plot(frame: pd.DataFrame, *, x: str = "term", ax=None, lang: str = "de"
         ax.set_title(title)
     fig.tight_layout()
     return mark_simulated(fig, provenance, lang)
+
+
+def event_study_plot(table: pd.DataFrame, *, ax=None, lang: str = "de", provenance: str = "user",
+                     title: str | None = None):
+    """Event-study coefficients with 95 % intervals by relative period (``rel_time``).
+
+    The reference period(s) (``reference=True``, estimate 0) are drawn as open markers at 0; a
+    dashed vertical line separates pre- from post-treatment periods.
+    """
+    plt, _ = _plt()
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(7, 4))
+    else:
+        fig = ax.figure
+    d = table.sort_values("rel_time")
+    isref = d["reference"].astype(bool) if "reference" in d else pd.Series(False, index=d.index)
+    est = d[~isref]
+    ax.errorbar(est["rel_time"], est["estimate"],
+                yerr=[est["estimate"] - est["ci_low"], est["ci_high"] - est["estimate"]],
+                fmt="o", capsize=3, color="#1f4e79")
+    ax.plot(d.loc[isref, "rel_time"], d.loc[isref, "estimate"], "o", mfc="white", color="#1f4e79")
+    ax.axhline(0.0, color="grey", lw=1, ls="--")
+    ax.axvline(-0.5, color="#b00020", lw=1, ls=":")
+    ax.set_xlabel(t("relative_period", lang))
+    ax.set_ylabel(t("estimate", lang))
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return mark_simulated(fig, provenance, lang)
