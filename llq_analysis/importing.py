@@ -76,7 +76,7 @@ _NUMBER_RX = {
 }
 _FOOTNOTE_RX = re.compile(
     r"^(quelle|source|anmerkung|hinweis|fu(ß|ss)note|erl(ä|ae)uterung|zeichenerkl|stand\b|"
-    r"©|\(c\)|\*|\d{1,2}\)|[¹²³⁴⁵⁶⁷⁸⁹]|_{3,}|-{3,}|—)", re.IGNORECASE)
+    r"©|\(c\)|\*|\d{1,2}\)|[¹²³⁴⁵⁶⁷⁸⁹]|_{3,}|-{3,}|—|\S{1,3}\s*=\s)", re.IGNORECASE)
 _YEAR_LABEL_RX = re.compile(r"(?:\d{1,2}\.\d{1,2}\.|(?:dez|dezember|jun|juni)\.?\s*)?((?:19|20)\d{2})"
                             r"(?:\s*\d{1,2}\))?", re.IGNORECASE)
 
@@ -307,7 +307,7 @@ def _is_footnote_row(cells) -> bool:
     ne = _nonempty(cells)
     if len(ne) <= 1:
         return True
-    return len(ne) <= 2 and bool(_FOOTNOTE_RX.match(_text(cells[ne[0]])))
+    return bool(_FOOTNOTE_RX.match(_text(cells[ne[0]]))) and not _data_like(cells)
 
 
 def _data_like(cells) -> bool:
@@ -447,6 +447,10 @@ def _column_decimal(strings: list[str], default: str) -> str:
 def _typed_columns(names, data, *, file, default_decimal, decimal):
     """Typed columns plus mark companions; numbers that do not parse in numeric columns -> problems."""
     lines = [ln for ln, _ in data]
+    # file-wide decimal style: the separator's convention unless the cells contradict it
+    all_strs = [_split_flag(re.sub(r"\s+", " ", c.translate(_SPACES)).strip())[0]
+                for _, cells in data for c in cells if isinstance(c, str) and c.strip()]
+    default_decimal = _column_decimal(all_strs, default_decimal)
     out: dict[str, pd.Series] = {}
     problems: list[Problem] = []
     formats, n_marked, n_flagged = {}, 0, 0
@@ -935,6 +939,8 @@ def _records(df: pd.DataFrame, path: Path, cfg: dict, index: _QuartierIndex, exc
     excl_rx = [re.compile(str(x), re.IGNORECASE) for x in cfg.get("exclude_rows_regex") or []]
     name_col = ccol or qcol
     unknown_seen: set[str] = set()
+    # with codes, exclude_rows also looks at the text columns (the name next to the code)
+    text_cols = [c for c in cols if c != name_col and not pd.api.types.is_numeric_dtype(df[c].dtype)]
     out = []
     for i in range(len(df)):
         line = int(lines[i])
@@ -944,8 +950,11 @@ def _records(df: pd.DataFrame, path: Path, cfg: dict, index: _QuartierIndex, exc
                                     line=line, file=file))
             continue
         name_t = _text(name)
-        if _key(name_t) in excl or any(rx.search(name_t) for rx in excl_rx):
-            excluded.append({"file": file, "line": line, "name": name_t})
+        labels = [name_t] + ([_text(df[c].iat[i]) for c in text_cols if not pd.isna(df[c].iat[i])]
+                             if ccol else [])
+        hit = next((t for t in labels if _key(t) in excl or any(rx.search(t) for rx in excl_rx)), None)
+        if hit is not None:
+            excluded.append({"file": file, "line": line, "name": hit})
             continue
         qid, expected = index.resolve(name_t, city=city, by_code=bool(ccol), explicit=explicit)
         if qid is None:
