@@ -333,7 +333,7 @@ def _structure(rows, *, file, header_line, sep):
     """Find header block, body and footnotes; return names, body rows and notes for attrs."""
     filled = [(ln, c) for ln, c in rows if _nonempty(c)]
     if not filled:
-        raise _err(file, "a table (the file has no filled cells)")
+        raise _err(file, "a table (the file is empty: no filled cells)")
     cand = [k for k, (_, c) in enumerate(filled) if len(_nonempty(c)) >= 2]
     if not cand:
         raise _err(file, "a table with a header line (found only title or footnote lines, "
@@ -594,8 +594,8 @@ _TOP_KEYS = (*_FILE_KEYS, "files")
 
 
 def _suggest(word: str, options: Iterable[str]) -> str:
-    best = difflib.get_close_matches(str(word), list(options), n=1, cutoff=0.5)
-    return f"; did you mean {best[0]!r}?" if best else ""
+    best = difflib.get_close_matches(str(word), list(options), n=2, cutoff=0.5)
+    return f"; did you mean {' or '.join(map(repr, best))}?" if best else ""
 
 
 def load_mapping(mapping: str | os.PathLike | Mapping) -> dict:
