@@ -49,6 +49,70 @@ LABELS: dict[str, dict[str, str]] = {
     "not_funded": {"de": "nicht gefördert", "en": "not funded"},
     "provenance": {"de": "Herkunft", "en": "Provenance"},
     "relative_period": {"de": "Jahre relativ zum Förderbeginn", "en": "Years relative to funding start"},
+    # before / after comparison (before_after.py) and data overview (overview.py)
+    "ba.funded": {"de": "gefördert", "en": "funded"},
+    "ba.comparison": {"de": "Vergleich", "en": "comparison"},
+    "ba.difference": {"de": "Differenz", "en": "difference"},
+    "ba.before": {"de": "vorher", "en": "before"},
+    "ba.after": {"de": "nachher", "en": "after"},
+    "ba.change": {"de": "Veränderung", "en": "change"},
+    "ba.comparison_matched": {"de": "ähnlich im Ausgangsniveau und Trend (Matching)",
+                              "en": "similar in starting level and trend (matched)"},
+    "ba.comparison_all": {"de": "alle nicht geförderten Quartiere", "en": "all unfunded quartiers"},
+    "ba.interval_bootstrap": {"de": "Bootstrap über Quartiere", "en": "bootstrap over quartiers"},
+    "ba.interval_t": {"de": "t-Verteilung (Welch bzw. gepaart)", "en": "t distribution (Welch or paired)"},
+    "ba.warn_years": {"de": "Fenster {window}: nur die Jahre {used} haben Werte (ohne Werte: {gap}; "
+                      "nichts interpoliert).",
+                      "en": "{window} window: only the years {used} have values (none in {gap}; "
+                      "nothing interpolated)."},
+    "ba.warn_dropped": {"de": "{n} Quartier(e) ohne Wert in einem Fenster nicht verwendet: {ids} "
+                        "(siehe .dropped).",
+                        "en": "{n} quartier(s) without a value in a window not used: {ids} (see .dropped)."},
+    "ba.warn_partial": {"de": "{n} Quartier(e) haben nicht in jedem Jahr eines Fensters einen Wert; "
+                        "ihr Mittel nutzt die vorhandenen Jahre.",
+                        "en": "{n} quartier(s) lack a value in some year of a window; their mean uses "
+                        "the years present."},
+    "ba.warn_late": {"de": "{n} geförderte(s) Quartier(e) beginnen erst nach {start}: {ids}; ihr "
+                     "Nachher-Mittel enthält noch ungeförderte Jahre.",
+                     "en": "{n} funded quartier(s) start after {start}: {ids}; their 'after' mean "
+                     "includes unfunded years."},
+    "ba.warn_early": {"de": "{n} geförderte(s) Quartier(e) wurden schon bis {end} gefördert: das "
+                      "Vorher-Fenster ist nicht förderfrei.",
+                      "en": "{n} funded quartier(s) were funded by {end}: the 'before' window is "
+                      "not free of funding."},
+    "ba.warn_level_only": {"de": "Zu wenige Jahre für einen Vorher-Trend ({years}): Matching nur "
+                           "nach dem Ausgangsniveau.",
+                           "en": "Too few years for a pre-period trend ({years}): matched on the "
+                           "starting level only."},
+    "ba.warn_cross_city": {"de": "{n} Vergleichsquartier(e) aus der anderen Stadt (zu wenige "
+                           "Kandidaten in derselben Stadt).",
+                           "en": "{n} comparison quartier(s) from the other city (too few "
+                           "candidates in the same city)."},
+    "ba.warn_balance": {"de": "Vergleichsgruppe im {feature} nicht ausgeglichen (standardisierte "
+                        "Differenz {smd:+.2f}, Schwelle 0,25): es gibt zu wenige ungeförderte Quartiere "
+                        "mit ähnlichem Ausgangsniveau; Ergebnis mit Vorsicht lesen.",
+                        "en": "Comparison group not balanced in {feature} (standardised difference "
+                        "{smd:+.2f}, threshold 0.25): too few unfunded quartiers start at a similar "
+                        "level; read with care."},
+    "ba.feature_level": {"de": "Ausgangsniveau", "en": "starting level"},
+    "ba.feature_trend": {"de": "Vorher-Trend", "en": "pre-period trend"},
+    "ba.trend_title": {"de": "Verlauf (Mittel über Quartiere)", "en": "Trend (mean over quartiers)"},
+    "ba.dist_title": {"de": "Verteilung über Quartiere", "en": "Distribution over quartiers"},
+    "ba.window_before": {"de": "Vorher-Fenster", "en": "before window"},
+    "ba.window_after": {"de": "Nachher-Fenster", "en": "after window"},
+    "ov.coverage": {"de": "Abdeckung: Quartiere mit Wert je Jahr", "en": "Coverage: quartiers with a value per year"},
+    "ov.provenance": {"de": "Herkunft der Werte", "en": "Provenance of the values"},
+    "ov.n_values": {"de": "Anzahl Werte", "en": "Number of values"},
+    "ov.n_quartiers": {"de": "Anzahl Quartiere", "en": "Number of quartiers"},
+    "ov.need": {"de": "Quartiere nach Bedarf", "en": "Quartiers by need"},
+    "ov.tile_grid": {"de": "Quartiere nach Stadtteil", "en": "Quartiers by Stadtteil"},
+    "ov.by_city": {"de": "nach Stadt", "en": "by city"},
+    "ov.title": {"de": "Datenüberblick", "en": "Data overview"},
+    "ov.indicator": {"de": "Indikator", "en": "Indicator"},
+    "ov.stadtteil": {"de": "Stadtteil", "en": "Stadtteil"},
+    "ov.rank": {"de": "Rang", "en": "Rank"},
+    "ov.funded_frame": {"de": "schwarzer Rahmen = LLQ-gefördert", "en": "black frame = LLQ-funded"},
+    "ov.no_value": {"de": "kein Wert", "en": "no value"},
 }
 
 

@@ -1,0 +1,633 @@
+"""Funded vs comparison quartiers before and after: :func:`compare_before_after`.
+
+The descriptive companion of the impact estimators: the mean of an indicator in funded quartiers
+and in comparison quartiers, in a window *before* and a window *after* the programme start, the
+change of each group and the **difference in changes** (funded minus comparison), with a 95 %
+interval and the number of quartiers behind every figure.
+
+Computation (all means unweighted over quartiers; every quartier counts once):
+
+1. Per quartier, the mean of the indicator over the years of each window that have a value
+   (election results exist only in election years: only those years are used, nothing is
+   interpolated; the years used are reported).
+2. Per quartier, ``change = after - before``. Quartiers without a value in a window are left out
+   of every figure and listed in ``result.dropped``.
+3. ``comparison="all"``: every unfunded quartier. ``comparison="matched"``: for each funded
+   quartier the ``n_matches`` unfunded quartiers nearest in standardised pre-period **level**
+   (mean in the pre window) and **trend** (OLS slope from the first panel year to the end of the
+   pre window), found by optimal matching without replacement (Hungarian algorithm,
+   :func:`scipy.optimize.linear_sum_assignment`; Rosenbaum 1989, *JASA* 84:1024) within the same
+   city where the city has enough candidates (a cross-city match is made only when needed and
+   is flagged). ``replace=True`` takes each funded quartier's nearest neighbours instead.
+4. Difference in changes = mean change (funded) - mean change (comparison); for "matched" the
+   comparison value of a funded quartier is the mean over its matches.
+
+Interval (``interval=``): ``"bootstrap"`` (default) - percentile bootstrap over quartiers
+(``reps`` draws, seeded): with "all", funded and comparison quartiers are resampled separately;
+with "matched", matched sets (a funded quartier with its matches) are resampled. ``"t"`` -
+Welch's t interval on the quartier-level changes ("all"), or a paired t interval on the
+per-set differences ("matched").
+
+This is a descriptive comparison: it adjusts for common year shocks and (with matching) for
+similar starting points, not for everything. For causal estimates with honest inference use the
+estimators of :mod:`llq_analysis.impact` (``llq.did``, ``llq.staggered_did``, ...).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .i18n import t
+from .impact.results import data_fingerprint, data_provenance
+
+__all__ = ["compare_before_after", "BeforeAfterResult"]
+
+_GROUPS = ("funded", "comparison", "difference")
+_PERIODS = ("before", "after", "change")
+_CROSS_CITY_PENALTY = 1e6  # added to the distance of a cross-city pair (used only when needed)
+
+
+# ----------------------------------------------------------------------------- result
+
+
+@dataclass(frozen=True)
+class BeforeAfterResult:
+    """Result of :func:`compare_before_after`.
+
+    Attributes
+    ----------
+    indicator : the compared column (unit as in the panel, e.g. % for rates)
+    comparison : "matched" or "all"
+    table : tidy table, one row per ``group`` (funded / comparison / difference) x ``period``
+        (before / after / change): ``value`` (mean, change or difference in outcome units),
+        ``se``, ``ci_low``, ``ci_high`` (95 %), ``n_quartiers``, ``years`` used.
+    quartiers : one row per used quartier: ``group``, ``before``, ``after``, ``change``,
+        ``weight`` (comparison quartiers: times used / n_matches), years with a value.
+    trend : yearly means by group (``year, group, mean, n_quartiers``), for the trend plot.
+    matches : "matched" only: funded quartier -> matched comparison quartier, ``rank``,
+        ``distance`` (standardised level/trend), ``same_city``, the features of both.
+    balance : standardised mean differences (funded vs comparison) of the pre level and pre
+        trend, for all unfunded quartiers (``smd_all``) and for the comparison used (``smd_used``).
+    years : the years with a value used in each window, ``{"before": (...), "after": (...)}``.
+    """
+
+    indicator: str
+    comparison: str
+    table: pd.DataFrame
+    quartiers: pd.DataFrame
+    trend: pd.DataFrame
+    matches: pd.DataFrame | None
+    balance: pd.DataFrame
+    years: Mapping[str, tuple[int, ...]]
+    spec: Mapping[str, Any] = field(default_factory=dict)
+    fingerprint: str = ""
+    provenance: str = "user"
+    warnings: tuple[str, ...] = ()
+    dropped: pd.DataFrame | None = None
+
+    # -- headline -----------------------------------------------------------------------
+    def _row(self, group: str, period: str) -> pd.Series:
+        tab = self.table
+        return tab[(tab["group"] == group) & (tab["period"] == period)].iloc[0]
+
+    @property
+    def estimate(self) -> float:
+        """Difference in changes (funded minus comparison), in the indicator's unit."""
+        return float(self._row("difference", "change")["value"])
+
+    @property
+    def se(self) -> float:
+        """Standard error of the difference in changes (bootstrap SD or t-based)."""
+        return float(self._row("difference", "change")["se"])
+
+    @property
+    def ci(self) -> tuple[float, float]:
+        """95 % interval of the difference in changes."""
+        r = self._row("difference", "change")
+        return float(r["ci_low"]), float(r["ci_high"])
+
+    # -- tables -------------------------------------------------------------------------
+    def to_frame(self, lang: str | None = None) -> pd.DataFrame:
+        """The tidy result table (a copy). ``lang="de"|"en"`` translates group and period labels."""
+        out = self.table.copy()
+        out.insert(0, "indicator", self.indicator)
+        out.insert(1, "comparison", self.comparison)
+        out["interval"] = self.spec.get("interval")
+        out["provenance"] = self.provenance
+        if lang is not None:
+            for col in ("group", "period"):
+                out[col] = [t(f"ba.{v}", lang) for v in out[col]]
+        return out
+
+    # -- text ---------------------------------------------------------------------------
+    def summary(self, lang: str = "de") -> str:
+        """Plain-language summary (German by default, ``lang="en"`` for English)."""
+        t(self.indicator, lang)  # validates lang
+        f = {p: self._row("funded", p) for p in _PERIODS}
+        c = {p: self._row("comparison", p) for p in _PERIODS}
+        lo, hi = self.ci
+        yb = _years_text(self.years["before"])
+        ya = _years_text(self.years["after"])
+        nf, nc = int(f["change"]["n_quartiers"]), int(c["change"]["n_quartiers"])
+        comp = t(f"ba.comparison_{self.comparison}", lang)
+        how = t(f"ba.interval_{self.spec.get('interval')}", lang)
+        if lang == "de":
+            lines = [
+                f"{t(self.indicator, lang)}: vorher ({yb}) und nachher ({ya}).",
+                f"Geförderte Quartiere (n = {nf}): {_n(f['before']['value'])} -> "
+                f"{_n(f['after']['value'])} (Veränderung {_s(f['change']['value'])}).",
+                f"Vergleichsquartiere, {comp} (n = {nc}): {_n(c['before']['value'])} -> "
+                f"{_n(c['after']['value'])} (Veränderung {_s(c['change']['value'])}).",
+                f"Differenz der Veränderungen: {_s(self.estimate)} Prozentpunkte "
+                f"(95-%-Intervall {_s(lo)} bis {_s(hi)}; {how}).",
+                "Beschreibender Vergleich, keine kausale Schätzung: Unterschiede können auch andere "
+                "Ursachen haben.",
+            ]
+        else:
+            lines = [
+                f"{t(self.indicator, lang)}: before ({yb}) and after ({ya}).",
+                f"Funded quartiers (n = {nf}): {_n(f['before']['value'])} -> "
+                f"{_n(f['after']['value'])} (change {_s(f['change']['value'])}).",
+                f"Comparison quartiers, {comp} (n = {nc}): {_n(c['before']['value'])} -> "
+                f"{_n(c['after']['value'])} (change {_s(c['change']['value'])}).",
+                f"Difference in changes: {_s(self.estimate)} percentage points "
+                f"(95 % interval {_s(lo)} to {_s(hi)}; {how}).",
+                "A descriptive comparison, not a causal estimate: differences may have other causes.",
+            ]
+        if not _is_rate(self.indicator):
+            lines[3] = lines[3].replace(" Prozentpunkte", "").replace(" percentage points", "")
+        if self.provenance in ("simulated", "mixed"):
+            lines.append(t("simulated_warning", lang))
+        lines.extend(f"! {w}" for w in self.warnings)
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary("en")
+
+    def _repr_html_(self) -> str:
+        head = self.summary("de").replace("\n", "<br>")
+        tab = self.to_frame(lang="de")[["group", "period", "years", "value", "ci_low", "ci_high",
+                                        "n_quartiers"]]
+        return f"<div><p>{head}</p>{tab.to_html(index=False, float_format=lambda v: f'{v:.3f}')}</div>"
+
+    # -- plot ---------------------------------------------------------------------------
+    def plot(self, lang: str = "de"):
+        """Trends of both groups (windows shaded) and distributions of the quartier-level values."""
+        from .plots import before_after_plot
+
+        return before_after_plot(self, lang=lang)
+
+
+def _n(x: float) -> str:
+    return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.2f}"
+
+
+def _s(x: float) -> str:
+    return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:+.2f}"
+
+
+def _is_rate(indicator: str) -> bool:
+    return indicator.endswith("_rate") or "_rate_" in indicator or indicator.startswith("turnout")
+
+
+def _years_text(years: tuple[int, ...]) -> str:
+    return ", ".join(str(y) for y in years)
+
+
+# ----------------------------------------------------------------------------- checks
+
+
+def _check_window(name: str, w) -> tuple[int, int]:
+    try:
+        a, b = w
+        a, b = int(a), int(b)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a (first_year, last_year) pair of integers, got {w!r}") from None
+    if a > b:
+        raise ValueError(f"{name}=({a}, {b}): the first year must not be after the last year")
+    return a, b
+
+
+def _funded_ids(panel: pd.DataFrame, funded, unit: str) -> set:
+    ids_all = set(panel[unit].dropna().unique())
+    if isinstance(funded, str):
+        if funded not in panel.columns:
+            raise ValueError(f"funded={funded!r}: no such column in the panel; give the name of a "
+                             "boolean column (e.g. 'llq_funded') or a collection of quartier ids")
+        col = panel[funded]
+        if col.isna().any():
+            rows = list(panel.index[col.isna()][:5])
+            raise ValueError(f"funded column {funded!r} has missing values (rows {rows} ...); "
+                             "expected True/False for every row")
+        if not (pd.api.types.is_bool_dtype(col) or set(pd.unique(col)) <= {0, 1}):
+            raise ValueError(f"funded column {funded!r} must be boolean (True/False), "
+                             f"found values {sorted(map(str, pd.unique(col)))[:5]}")
+        per_unit = col.astype(bool).groupby(panel[unit]).nunique()
+        varying = list(per_unit.index[per_unit > 1])
+        if varying:
+            raise ValueError(f"funded column {funded!r} changes within quartier(s) {varying[:5]}; "
+                             "expected one value per quartier (ever funded), e.g. 'llq_funded'")
+        return set(panel.loc[col.astype(bool), unit].unique())
+    if isinstance(funded, Collection) and not isinstance(funded, (bytes, Mapping)):
+        ids = set(funded)
+        unknown = sorted(map(str, ids - ids_all))
+        if unknown:
+            raise ValueError(f"funded: quartier id(s) not in the panel's {unit!r} column: {unknown}")
+        return ids
+    raise TypeError(f"funded must be a column name or a collection of quartier ids, got {type(funded).__name__}")
+
+
+# ----------------------------------------------------------------------------- matching
+
+
+def _slopes(long: pd.DataFrame, unit: str, time: str, value: str) -> pd.Series:
+    """OLS slope of ``value`` on ``time`` per unit (NaN with fewer than two years)."""
+    g = long.groupby(unit)
+    n = g[value].count()
+    tm = g[time].transform("mean")
+    vm = g[value].transform("mean")
+    d = long.assign(_xy=(long[time] - tm) * (long[value] - vm), _xx=(long[time] - tm) ** 2)
+    gs = d.groupby(unit)[["_xy", "_xx"]].sum()
+    out = gs["_xy"] / gs["_xx"].where(gs["_xx"] > 0)
+    return out.where(n >= 2)
+
+
+def _balance(feat: pd.DataFrame, funded: list, pool: list, weight: pd.Series) -> pd.DataFrame:
+    """Standardised mean differences of the matching features before and after matching.
+
+    SMD = (mean funded - mean comparison) / sqrt((var funded + var all comparison) / 2), with the
+    variances of the unmatched groups in the denominator (Austin 2009, *Stat Med* 28:3083); the
+    "used" comparison mean is weighted by how often a quartier is used. |SMD| > 0.25 is flagged.
+    """
+    rows = []
+    for col in [c for c in ("level", "trend") if c in feat]:
+        f, c = feat.loc[funded, col], feat.loc[pool, col]
+        w = weight.reindex(pool).fillna(0.0)
+        denom = math.sqrt((f.var(ddof=1) + c.var(ddof=1)) / 2) if len(f) > 1 and len(c) > 1 else float("nan")
+        cu = float((c * w).sum() / w.sum()) if w.sum() > 0 else float("nan")
+        rows.append({"feature": col, "funded_mean": float(f.mean()), "comparison_all_mean": float(c.mean()),
+                     "comparison_used_mean": cu,
+                     "smd_all": (float(f.mean()) - float(c.mean())) / denom if denom else float("nan"),
+                     "smd_used": (float(f.mean()) - cu) / denom if denom else float("nan")})
+    return pd.DataFrame(rows, columns=["feature", "funded_mean", "comparison_all_mean",
+                                       "comparison_used_mean", "smd_all", "smd_used"])
+
+
+def _match(feat: pd.DataFrame, funded: list, pool: list, *, n_matches: int, replace: bool,
+           same_city: bool, columns: list[str]) -> pd.DataFrame:
+    """Match each funded unit to ``n_matches`` pool units on standardised ``columns``."""
+    from scipy.optimize import linear_sum_assignment
+
+    both = feat.loc[funded + pool, columns]
+    sd = both.std(ddof=1).replace(0.0, 1.0).fillna(1.0)
+    z = (both - both.mean()) / sd
+    zf, zp = z.loc[funded].to_numpy(), z.loc[pool].to_numpy()
+    dist = np.sqrt(((zf[:, None, :] - zp[None, :, :]) ** 2).sum(axis=2))
+    cf = feat.loc[funded, "city"].to_numpy()
+    cp = feat.loc[pool, "city"].to_numpy()
+    cross = cf[:, None] != cp[None, :]
+    cost = dist + (_CROSS_CITY_PENALTY * cross if same_city else 0.0)
+    pairs: list[tuple[int, int]] = []
+    if replace:
+        for i in range(len(funded)):
+            for j in np.argsort(cost[i], kind="stable")[:n_matches]:
+                pairs.append((i, int(j)))
+    else:
+        rows = np.repeat(np.arange(len(funded)), n_matches)
+        r, c = linear_sum_assignment(cost[rows])
+        pairs = [(int(rows[a]), int(b)) for a, b in zip(r, c, strict=True)]
+    out = pd.DataFrame({
+        "funded_quartier": [funded[i] for i, _ in pairs],
+        "matched_quartier": [pool[j] for _, j in pairs],
+        "distance": [float(dist[i, j]) for i, j in pairs],
+        "same_city": [bool(not cross[i, j]) for i, j in pairs],
+        "funded_city": [cf[i] for i, _ in pairs],
+        "matched_city": [cp[j] for _, j in pairs],
+    })
+    for col in columns:
+        out[f"funded_{col}"] = feat.loc[out["funded_quartier"], col].to_numpy()
+        out[f"matched_{col}"] = feat.loc[out["matched_quartier"], col].to_numpy()
+    out = out.sort_values(["funded_quartier", "distance"], kind="stable")
+    out.insert(2, "rank", out.groupby("funded_quartier").cumcount() + 1)
+    return out.reset_index(drop=True)
+
+
+# ----------------------------------------------------------------------------- main
+
+
+def compare_before_after(
+    panel: pd.DataFrame,
+    *,
+    indicator: str,
+    funded: str | Collection = "llq_funded",
+    pre: tuple[int, int] = (2017, 2019),
+    post: tuple[int, int] = (2022, 2024),
+    comparison: str = "matched",
+    n_matches: int = 1,
+    replace: bool = False,
+    same_city: bool = True,
+    interval: str = "bootstrap",
+    reps: int = 1999,
+    seed: int = 1,
+    unit: str = "quartier_id",
+    time: str = "year",
+    city: str | None = "city",
+    cohort: str | None = "llq_first_year",
+    lang: str = "de",
+) -> BeforeAfterResult:
+    """Compare funded with comparison quartiers before and after (see the module docstring).
+
+    Parameters
+    ----------
+    panel : tidy quartier x year panel (not modified).
+    indicator : numeric column to compare (e.g. "sgb2_rate", in %; "turnout_buergerschaft").
+    funded : name of a boolean column, constant within quartier (e.g. "llq_funded"), or a
+        collection of quartier ids.
+    pre, post : (first_year, last_year) windows, inclusive; they must not overlap. Only years
+        with a value of ``indicator`` are used (e.g. election years); the result says which.
+    comparison : "matched" (nearest unfunded quartiers in pre level and trend) or "all".
+    n_matches : comparison quartiers per funded quartier ("matched").
+    replace : match with replacement (each funded quartier's nearest neighbours) instead of
+        optimal matching without replacement.
+    same_city : match within the city where the city has enough candidates.
+    interval : "bootstrap" (percentile, ``reps`` draws, ``seed``) or "t" (Welch / paired t).
+    unit, time, city : column names (``city=None``: no city information).
+    cohort : column with the first funded year (0 = never); used only to warn when funded
+        quartiers start inside the windows. Ignored when absent.
+    lang : language of warnings ("de" or "en"); ``summary(lang)`` can switch later.
+
+    Returns
+    -------
+    BeforeAfterResult with ``to_frame()``, ``summary()``, ``plot()``, ``matches``.
+    """
+    t("year", lang)  # validates lang
+    if not isinstance(panel, pd.DataFrame):
+        raise TypeError(f"panel must be a pandas DataFrame, got {type(panel).__name__}")
+    missing = [c for c in (unit, time, city) if c is not None and c not in panel.columns]
+    if missing:
+        raise ValueError(f"panel is missing column(s) {missing} (unit={unit!r}, time={time!r}, city={city!r})")
+    if not isinstance(indicator, str) or indicator not in panel.columns:
+        numeric = [c for c in panel.columns if pd.api.types.is_numeric_dtype(panel[c])
+                   and not pd.api.types.is_bool_dtype(panel[c]) and c not in (time,)]
+        raise ValueError(f"unknown indicator {indicator!r}; numeric columns of the panel: {numeric}")
+    if not pd.api.types.is_numeric_dtype(panel[indicator]) or pd.api.types.is_bool_dtype(panel[indicator]):
+        raise ValueError(f"indicator {indicator!r} must be numeric, has dtype {panel[indicator].dtype}")
+    if comparison not in ("matched", "all"):
+        raise ValueError(f"comparison must be 'matched' or 'all', got {comparison!r}")
+    if interval not in ("bootstrap", "t"):
+        raise ValueError(f"interval must be 'bootstrap' or 't', got {interval!r}")
+    if not isinstance(n_matches, (int, np.integer)) or isinstance(n_matches, bool) or n_matches < 1:
+        raise ValueError(f"n_matches must be a positive integer, got {n_matches!r}")
+    if interval == "bootstrap" and (not isinstance(reps, (int, np.integer)) or reps < 99):
+        raise ValueError(f"reps must be an integer >= 99 for the bootstrap, got {reps!r}")
+    pre = _check_window("pre", pre)
+    post = _check_window("post", post)
+    if post[0] <= pre[1]:
+        raise ValueError(f"pre={pre} and post={post} overlap or are in the wrong order: "
+                         "the post window must start after the pre window ends")
+    dup = panel.duplicated([unit, time])
+    if dup.any():
+        raise ValueError(f"panel has {int(dup.sum())} duplicate ({unit}, {time}) rows, e.g. "
+                         f"{panel.loc[dup, [unit, time]].iloc[0].tolist()}; expected one row per quartier and year")
+
+    funded_ids = _funded_ids(panel, funded, unit)
+    if not funded_ids:
+        raise ValueError(f"no funded quartiers (funded={funded!r} selects none)")
+    all_ids = set(panel[unit].dropna().unique())
+    if not all_ids - funded_ids:
+        raise ValueError("every quartier is funded: there are no comparison quartiers")
+
+    warn: list[str] = []
+    years_all = pd.to_numeric(panel[time], errors="coerce")
+    value = pd.to_numeric(panel[indicator], errors="coerce").astype(float)
+    has = value.notna()
+    years_with_data = sorted(int(y) for y in years_all[has].unique())
+    win_years = {}
+    for name, (a, b) in (("before", pre), ("after", post)):
+        ys = tuple(y for y in years_with_data if a <= y <= b)
+        if not ys:
+            arg = "pre" if name == "before" else "post"
+            raise ValueError(f"{arg}=({a}, {b}): {indicator!r} has no value in these years; "
+                             f"years with values: {years_with_data}")
+        win_years[name] = ys
+    for name, (a, b) in (("before", pre), ("after", post)):
+        gap = [y for y in range(a, b + 1) if y not in win_years[name]]
+        if gap:
+            warn.append(t("ba.warn_years", lang).format(
+                window=t(f"ba.{name}", lang), used=_years_text(win_years[name]),
+                gap=_years_text(tuple(gap))))
+
+    long = pd.DataFrame({"unit": panel[unit].to_numpy(), "year": years_all.to_numpy(),
+                         "value": value.to_numpy()})
+    long["city"] = panel[city].to_numpy() if city is not None else "all"
+    city_of = long.drop_duplicates("unit").set_index("unit")["city"]
+
+    def window_mean(ys):
+        w = long[long["year"].isin(ys) & long["value"].notna()]
+        g = w.groupby("unit")
+        return g["value"].mean(), g["year"].apply(lambda s: tuple(sorted(int(v) for v in s)))
+
+    before, yb = window_mean(win_years["before"])
+    after, ya = window_mean(win_years["after"])
+    q = pd.DataFrame(index=pd.Index(sorted(all_ids, key=str), name="quartier_id"))
+    q["city"] = city_of.reindex(q.index).to_numpy()
+    q["funded"] = q.index.isin(list(funded_ids))
+    q["before"] = before.reindex(q.index)
+    q["after"] = after.reindex(q.index)
+    q["change"] = q["after"] - q["before"]
+    q["years_before"] = yb.reindex(q.index)
+    q["years_after"] = ya.reindex(q.index)
+
+    drop_rows = []
+    for qid, r in q.iterrows():
+        why = [w for w, ok in (("before", pd.notna(r["before"])), ("after", pd.notna(r["after"]))) if not ok]
+        if why:
+            drop_rows.append({"quartier_id": qid, "funded": bool(r["funded"]),
+                              "reason": f"no value of {indicator} in the {' and '.join(why)} window"})
+    dropped = pd.DataFrame(drop_rows, columns=["quartier_id", "funded", "reason"])
+    q = q[q["before"].notna() & q["after"].notna()]
+    if len(dropped):
+        warn.append(t("ba.warn_dropped", lang).format(n=len(dropped), ids=", ".join(
+            map(str, dropped["quartier_id"][:8])) + (" ..." if len(dropped) > 8 else "")))
+    # partial windows inside a quartier are reported too
+    partial = q[(q["years_before"].map(len) < len(win_years["before"]))
+                | (q["years_after"].map(len) < len(win_years["after"]))]
+    if len(partial):
+        warn.append(t("ba.warn_partial", lang).format(n=len(partial)))
+
+    f_ids = [i for i in q.index if q.at[i, "funded"]]
+    pool = [i for i in q.index if not q.at[i, "funded"]]
+    if not f_ids:
+        raise ValueError(f"no funded quartier has a value of {indicator!r} in both windows "
+                         f"(before {win_years['before']}, after {win_years['after']})")
+    if not pool:
+        raise ValueError(f"no unfunded quartier has a value of {indicator!r} in both windows")
+
+    if cohort is not None and cohort in panel.columns:
+        fy = pd.to_numeric(panel[cohort], errors="coerce").groupby(panel[unit]).min()
+        fy = fy.reindex(f_ids)
+        late = fy[(fy > post[0])]
+        early = fy[(fy > 0) & (fy <= pre[1])]
+        if len(late):
+            warn.append(t("ba.warn_late", lang).format(
+                n=len(late), start=post[0], ids=", ".join(f"{i} ({int(y)})" for i, y in late.items())))
+        if len(early):
+            warn.append(t("ba.warn_early", lang).format(n=len(early), end=pre[1]))
+
+    # matching features: pre level and pre trend (OLS slope from the first year to the end of pre)
+    trend_years = [y for y in years_with_data if y <= pre[1]]
+    feat = pd.DataFrame(index=q.index)
+    feat["city"] = q["city"]
+    feat["level"] = q["before"]
+    match_cols = ["level"]
+    if len(trend_years) >= 2:
+        tl = long[long["year"].isin(trend_years) & long["value"].notna()]
+        feat["trend"] = _slopes(tl, "unit", "year", "value").reindex(q.index)
+        match_cols.append("trend")
+    matches = None
+    if comparison == "matched":
+        if "trend" in feat:
+            no_trend = list(feat.index[feat["trend"].isna()])
+            if no_trend:
+                raise ValueError(f"cannot compute the pre-period trend of {indicator!r} for "
+                                 f"{no_trend[:5]} (fewer than two years with a value up to {pre[1]})")
+        else:
+            warn.append(t("ba.warn_level_only", lang).format(years=_years_text(tuple(trend_years))))
+        need = len(f_ids) * n_matches
+        if not replace and need > len(pool):
+            raise ValueError(f"matching without replacement needs {need} comparison quartiers "
+                             f"({len(f_ids)} funded x n_matches={n_matches}) but only {len(pool)} "
+                             "unfunded quartiers have data; use a smaller n_matches, replace=True "
+                             "or comparison='all'")
+        if replace and n_matches > len(pool):
+            raise ValueError(f"n_matches={n_matches} exceeds the {len(pool)} available comparison quartiers")
+        matches = _match(feat, f_ids, pool, n_matches=n_matches, replace=replace,
+                         same_city=same_city and city is not None, columns=match_cols)
+        n_cross = int((~matches["same_city"]).sum())
+        if n_cross and city is not None:
+            warn.append(t("ba.warn_cross_city", lang).format(n=n_cross))
+        use = matches["matched_quartier"].value_counts() / n_matches
+        weights = pd.Series(0.0, index=q.index)
+        weights.loc[use.index] = use.to_numpy()
+        weights.loc[f_ids] = 1.0
+        q = q.assign(weight=weights)
+    else:
+        q = q.assign(weight=1.0)
+    balance = _balance(feat, f_ids, pool, q["weight"])
+    if comparison == "matched":
+        bad = balance[balance["smd_used"].abs() > 0.25]
+        for _, b in bad.iterrows():
+            warn.append(t("ba.warn_balance", lang).format(feature=t(f"ba.feature_{b['feature']}", lang),
+                                                          smd=b["smd_used"]))
+        q = q[q["funded"] | (q["weight"] > 0)]
+    q["group"] = np.where(q["funded"], "funded", "comparison")
+
+    # --- point estimates and intervals --------------------------------------------------------
+    cols = ["before", "after", "change"]
+    F = q.loc[f_ids, cols].to_numpy(float)
+    if comparison == "matched":
+        mm = matches.merge(q[cols], left_on="matched_quartier", right_index=True)
+        per_set = mm.groupby("funded_quartier")[cols].mean().reindex(f_ids)
+        C = per_set.to_numpy(float)  # one row per funded quartier (mean over its matches)
+    else:
+        C = q.loc[pool, cols].to_numpy(float)
+    est_f, est_c = F.mean(axis=0), C.mean(axis=0)
+    est = {"funded": est_f, "comparison": est_c, "difference": est_f - est_c}
+    n_f = len(f_ids)
+    n_c = int((q["group"] == "comparison").sum())
+    ci, se = _intervals(F, C, paired=comparison == "matched", method=interval, reps=reps, seed=seed)
+
+    rows = []
+    for gname in _GROUPS:
+        for k, period in enumerate(_PERIODS):
+            yrs = win_years["before"] if period == "before" else win_years["after"] if period == "after" \
+                else win_years["before"] + win_years["after"]
+            rows.append({
+                "group": gname, "period": period,
+                "statistic": ("mean" if period != "change" else "change") if gname != "difference"
+                else ("difference" if period != "change" else "difference_in_changes"),
+                "years": _years_text(yrs),
+                "value": float(est[gname][k]), "se": float(se[gname][k]),
+                "ci_low": float(ci[gname][0][k]), "ci_high": float(ci[gname][1][k]),
+                "n_quartiers": n_f if gname == "funded" else n_c if gname == "comparison" else n_f + n_c,
+            })
+    table = pd.DataFrame(rows)
+
+    # yearly trend of both groups (all years, same quartiers, comparison weighted as above)
+    wmap = q["weight"]
+    tl = long[long["unit"].isin(q.index) & long["value"].notna()].copy()
+    tl["group"] = tl["unit"].map(q["group"])
+    tl["w"] = tl["unit"].map(wmap)
+    tl["wv"] = tl["w"] * tl["value"]
+    g = tl.groupby(["year", "group"])
+    trend = pd.DataFrame({"mean": g["wv"].sum() / g["w"].sum(), "n_quartiers": g["unit"].nunique()})
+    trend = trend.reset_index()
+    trend["year"] = trend["year"].astype(int)
+
+    qout = q.reset_index()[["quartier_id", "city", "group", "before", "after", "change", "weight",
+                            "years_before", "years_after"]]
+    qout["years_before"] = qout["years_before"].map(_years_text)
+    qout["years_after"] = qout["years_after"].map(_years_text)
+
+    used_cols = [c for c in (unit, time, indicator) if c is not None]
+    spec = {
+        "indicator": indicator, "funded": funded if isinstance(funded, str) else sorted(map(str, funded_ids)),
+        "pre": pre, "post": post, "comparison": comparison, "n_matches": n_matches if comparison == "matched" else None,
+        "replace": replace if comparison == "matched" else None, "same_city": same_city,
+        "match_on": match_cols or None, "interval": interval,
+        "reps": reps if interval == "bootstrap" else None, "seed": seed if interval == "bootstrap" else None,
+        "unit": unit, "time": time, "city": city, "weights": "unweighted mean over quartiers",
+    }
+    return BeforeAfterResult(
+        indicator=indicator, comparison=comparison, table=table, quartiers=qout, trend=trend,
+        matches=matches, balance=balance, years={"before": win_years["before"], "after": win_years["after"]},
+        spec=spec, fingerprint=data_fingerprint(panel, used_cols),
+        provenance=data_provenance(panel, [indicator]), warnings=tuple(warn), dropped=dropped,
+    )
+
+
+def _intervals(F: np.ndarray, C: np.ndarray, *, paired: bool, method: str, reps: int, seed: int):
+    """95 % intervals and SEs of group means and their difference (columns before/after/change)."""
+    from scipy import stats
+
+    out_ci: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    out_se: dict[str, np.ndarray] = {}
+    if method == "bootstrap":
+        rng = np.random.default_rng(seed)
+        nf, nc = len(F), len(C)
+        i_f = rng.integers(0, nf, size=(reps, nf))
+        bf = F[i_f].mean(axis=1)
+        bc = C[i_f].mean(axis=1) if paired else C[rng.integers(0, nc, size=(reps, nc))].mean(axis=1)
+        for name, draws in (("funded", bf), ("comparison", bc), ("difference", bf - bc)):
+            lo, hi = np.quantile(draws, [0.025, 0.975], axis=0)
+            out_ci[name] = (lo, hi)
+            out_se[name] = draws.std(axis=0, ddof=1)
+        return out_ci, out_se
+
+    def one_sample(x):
+        n = len(x)
+        m = x.mean(axis=0)
+        s = x.std(axis=0, ddof=1) / math.sqrt(n) if n > 1 else np.full(x.shape[1], np.nan)
+        q = stats.t.ppf(0.975, n - 1) if n > 1 else np.nan
+        return (m - q * s, m + q * s), s
+
+    out_ci["funded"], out_se["funded"] = one_sample(F)
+    out_ci["comparison"], out_se["comparison"] = one_sample(C)
+    if paired:
+        out_ci["difference"], out_se["difference"] = one_sample(F - C)
+    else:
+        vf = F.var(axis=0, ddof=1) / len(F)
+        vc = C.var(axis=0, ddof=1) / len(C)
+        s = np.sqrt(vf + vc)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            dof = (vf + vc) ** 2 / (vf**2 / (len(F) - 1) + vc**2 / (len(C) - 1))  # Welch-Satterthwaite
+        q = stats.t.ppf(0.975, dof)
+        d = F.mean(axis=0) - C.mean(axis=0)
+        out_ci["difference"], out_se["difference"] = (d - q * s, d + q * s), s
+    return out_ci, out_se
