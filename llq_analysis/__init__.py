@@ -24,6 +24,8 @@ _API: dict[str, str] = {
     "DataValidationError": "errors",
     "read_official_table": "importing",
     "build_panel": "importing",
+    "read_panel": "importing",
+    "check_panel": "importing",
     "simulate_panel": "simulate",
     # impact
     "did": "impact.did",
