@@ -337,8 +337,9 @@ def _structure(rows, *, file, header_line, sep):
     cand = [k for k, (_, c) in enumerate(filled) if len(_nonempty(c)) >= 2]
     if not cand:
         raise _err(file, "a table with a header line (found only title or footnote lines, "
-                         "no line with two or more filled cells)", _text(filled[0][1][_nonempty(filled[0][1])[0]]),
-                   line=filled[0][0])
+                         "no line with two or more filled cells"
+                         + (f" when split at {sep!r})" if sep else ")"),
+                   _text(filled[0][1][_nonempty(filled[0][1])[0]]), line=filled[0][0])
     if header_line is not None:
         hs = [k for k, (ln, _) in enumerate(filled) if ln == header_line]
         if not hs:
@@ -591,6 +592,8 @@ _FILE_KEYS = ("city", "quartier_column", "quartier_code_column", "year_column", 
               "exclude_rows", "exclude_rows_regex", "sheet", "encoding", "sep", "decimal",
               "header_line", "description", "source")
 _TOP_KEYS = (*_FILE_KEYS, "files")
+_EXCLUSIVE = (("year_column", "year", "years_in_columns"),
+              ("quartier_column", "quartier_code_column"), ("indicator", "indicators"))
 
 
 def _suggest(word: str, options: Iterable[str]) -> str:
@@ -714,15 +717,15 @@ def _file_config(cfg: dict, path: Path) -> tuple[dict, str | None]:
     merged["_mapping_file"] = cfg.get("_source")
     for key, sub in (cfg.get("files") or {}).items():
         if key in (path.name, str(path)) or fnmatch.fnmatch(path.name, str(key)):
+            for group in _EXCLUSIVE:  # a per-file year / quartier / indicator spec replaces the top one
+                if any(k in sub for k in group):
+                    for k in group:
+                        merged.pop(k, None)
             for k, v in sub.items():
                 if k == "quartiers":
                     merged["quartiers"] = {**(merged.get("quartiers") or {}), **v}
                 else:
                     merged[k] = v
-            if "indicator" in sub and "indicators" not in sub:
-                merged.pop("indicators", None)
-            if "indicators" in sub and "indicator" not in sub:
-                merged.pop("indicator", None)
             return merged, key
     return merged, None
 

@@ -376,6 +376,17 @@ def test_same_value_from_two_files_is_accepted(tmp_path):
     assert panel.loc[panel.quartier_id == "HB-groepelingen", "population"].item() == 9123
 
 
+def test_per_file_year_replaces_top_level_year_column(tmp_path):
+    a = write(tmp_path, HEAD + ROWS, name="a.csv")
+    b = write(tmp_path, "Ortsteil;Arbeitslose in %\nWalle;7,1\n", name="alq_2022.csv")
+    m = {**M, "files": {"alq_*.csv": {"year": 2022, "indicators": {"unemployment_rate": "Arbeitslose in %"}}}}
+    panel = build_panel([a, b], mapping=m, quartiers=Q, funding=False)
+    g = panel.set_index(["quartier_id", "year"])
+    assert g.loc[("HB-walle", 2022), "unemployment_rate"] == 7.1
+    assert g.loc[("HB-walle", 2022), "unemployment_rate_provenance"] == "user: alq_2022.csv"
+    assert len(panel) == 3
+
+
 def test_derived_llq_from_funding_table(tmp_path):
     fund = pd.DataFrame({
         "programme": ["LLQ", "LLQ", "WiN", "LLQ"],
