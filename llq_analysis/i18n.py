@@ -124,3 +124,27 @@ def t(key: str, lang: str = "de") -> str:
     if entry is None:
         return key
     return entry.get(lang) or entry["de"]
+
+
+# labels of the staggered estimators and the dose-response (impact/staggered.py, impact/dose.py)
+LABELS.update({
+    "agg.simple": {"de": "Gesamteffekt (einfach)", "en": "overall (simple)"},
+    "agg.dynamic": {"de": "nach Jahren seit Förderbeginn", "en": "by years since funding start"},
+    "agg.group": {"de": "nach Startjahr (Kohorte)", "en": "by start year (cohort)"},
+    "agg.calendar": {"de": "nach Kalenderjahr", "en": "by calendar year"},
+    "cohort": {"de": "Startjahr der Förderung (Kohorte)", "en": "First funded year (cohort)"},
+    "method.cs": {"de": "Callaway & Sant'Anna (gestaffelt)", "en": "Callaway & Sant'Anna (staggered)"},
+    "method.bacon": {"de": "Goodman-Bacon-Zerlegung der TWFE-Schätzung",
+                     "en": "Goodman-Bacon decomposition of TWFE"},
+    "bacon.treated_vs_never": {"de": "gefördert vs. nie gefördert", "en": "treated vs never treated"},
+    "bacon.earlier_vs_later": {"de": "früher vs. später gefördert", "en": "earlier vs later treated"},
+    "bacon.later_vs_earlier": {"de": "später vs. bereits gefördert (problematisch)",
+                               "en": "later vs already treated (forbidden)"},
+    "bacon.weight": {"de": "Gewicht", "en": "Weight"},
+    "bacon.estimate": {"de": "2x2-Schätzwert", "en": "2x2 estimate"},
+    "bacon.twfe": {"de": "TWFE-Schätzwert", "en": "TWFE estimate"},
+    "dose.linear": {"de": "linear (TWFE-Steigung)", "en": "linear (TWFE slope)"},
+    "dose.bins": {"de": "Dosisklassen vs. keine Förderung", "en": "dose bins vs no funding"},
+    "dose.spline": {"de": "Spline", "en": "spline"},
+    "dose.effect": {"de": "Wirkung", "en": "Effect"},
+})

@@ -237,3 +237,57 @@ def tile_grid_plot(grid: pd.DataFrame, *, indicator: str | None = None, lang: st
                  + f" ({t('ov.funded_frame', lang)})", fontsize=11)
     fig.get_layout_engine().set(h_pad=0.15)
     return mark_simulated(fig, provenance, lang)
+
+
+# --------------------------------------------------------------------------- staggered / dose
+def bacon_plot(frame: pd.DataFrame, *, ax=None, lang: str = "de", provenance: str = "user",
+               twfe: float | None = None):
+    """Goodman-Bacon decomposition: each 2x2 estimate against its weight, coloured by type
+    (``frame``: ``estimate, weight, type``); dashed line = the TWFE coefficient."""
+    plt, _ = _plt()
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(7, 4))
+    else:
+        fig = ax.figure
+    colours = {"treated_vs_never": "#1f4e79", "earlier_vs_later": "#4c9a2a", "later_vs_earlier": "#b00020"}
+    for typ, sub in frame.groupby("type", sort=False):
+        ax.scatter(sub["weight"], sub["estimate"], s=40, color=colours.get(typ, "grey"),
+                   label=t("bacon." + str(typ), lang), alpha=0.85)
+    if twfe is not None:
+        ax.axhline(twfe, color="black", lw=1, ls="--", label=t("bacon.twfe", lang))
+    ax.axhline(0.0, color="grey", lw=0.8)
+    ax.set_xlabel(t("bacon.weight", lang))
+    ax.set_ylabel(t("bacon.estimate", lang))
+    ax.set_title(t("method.bacon", lang))
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return mark_simulated(fig, provenance, lang)
+
+
+def dose_curve_plot(curve: pd.DataFrame, *, ax=None, lang: str = "de", provenance: str = "user",
+                    slope: float | None = None, outcome: str | None = None):
+    """Dose curve (``dose, effect, ci_low, ci_high``, ``kind`` linear/bins/spline) with its 95 %
+    band; dashed = the linear TWFE slope (effect = slope x dose)."""
+    plt, _ = _plt()
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(7, 4))
+    else:
+        fig = ax.figure
+    kind = str(curve["kind"].iloc[0]) if "kind" in curve else "linear"
+    if kind == "bins":
+        ax.errorbar(curve["dose"], curve["effect"], yerr=[curve["effect"] - curve["ci_low"],
+                                                          curve["ci_high"] - curve["effect"]],
+                    fmt="o", capsize=3, color="#1f4e79", label=t("dose.bins", lang))
+    else:
+        ax.plot(curve["dose"], curve["effect"], color="#1f4e79", label=t("dose." + kind, lang))
+        ax.fill_between(curve["dose"], curve["ci_low"], curve["ci_high"], color="#1f4e79", alpha=0.2)
+    if slope is not None and kind != "linear":
+        xs = [0.0, float(curve["dose"].max())]
+        ax.plot(xs, [0.0, slope * xs[1]], color="black", lw=1, ls="--", label=t("dose.linear", lang))
+    ax.axhline(0.0, color="grey", lw=0.8)
+    ax.set_xlabel(t("eur_per_capita", lang))
+    ax.set_ylabel(f"{t('dose.effect', lang)}" + (f" ({t(outcome, lang)})" if outcome else ""))
+    ax.set_title(t("method.dose", lang))
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return mark_simulated(fig, provenance, lang)
