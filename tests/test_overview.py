@@ -1,0 +1,133 @@
+"""Data overview: coverage, provenance, need ranking, city series, tile grid, HTML page."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from llq_analysis import overview as ov
+
+
+def _tiny() -> pd.DataFrame:
+    # 3 quartiers x 3 years; turnout only in 2019; one missing rate value
+    rows = []
+    for q, city, base in (("a", "X", 10.0), ("b", "X", 20.0), ("c", "Y", 30.0)):
+        for y in (2018, 2019, 2020):
+            rows.append({"quartier_id": q, "city": city, "year": y, "sgb2_rate": base + y - 2018,
+                         "turnout_buergerschaft": 50.0 if y == 2019 else np.nan,
+                         "population_below_retirement_age": {"a": 100, "b": 300, "c": 50}[q],
+                         "llq_funded": q == "b"})
+    df = pd.DataFrame(rows)
+    df.loc[(df["quartier_id"] == "c") & (df["year"] == 2020), "sgb2_rate"] = np.nan
+    return df
+
+
+def test_coverage_counts_by_hand():
+    c = ov.coverage(_tiny(), indicators=["sgb2_rate", "turnout_buergerschaft"])
+    got = c.set_index(["indicator", "year"])["n_quartiers"].to_dict()
+    assert got == {("sgb2_rate", 2018): 3, ("sgb2_rate", 2019): 3, ("sgb2_rate", 2020): 2,
+                   ("turnout_buergerschaft", 2018): 0, ("turnout_buergerschaft", 2019): 3,
+                   ("turnout_buergerschaft", 2020): 0}
+    assert (c["n_total"] == 3).all()
+    assert c.loc[(c["indicator"] == "sgb2_rate") & (c["year"] == 2020), "share"].item() == pytest.approx(2 / 3)
+    wide = ov.coverage_table(_tiny(), indicators=["sgb2_rate", "turnout_buergerschaft"])
+    assert list(wide.index) == ["sgb2_rate", "turnout_buergerschaft"]
+    assert wide.loc["turnout_buergerschaft"].tolist() == [0, 3, 0]
+    by_city = ov.coverage(_tiny(), indicators=["sgb2_rate"], by="city")
+    assert by_city.set_index(["year", "city"]).loc[(2020, "Y"), "n_quartiers"] == 0
+
+
+def test_coverage_bundled(panel):
+    wide = ov.coverage_table(panel)
+    assert (wide.loc["sgb2_rate"] == 117).all()
+    # turnout exists only in election years (never interpolated)
+    assert set(wide.columns[wide.loc["turnout_buergerschaft"] > 0]) == {2015, 2019, 2023}
+    assert set(wide.columns[wide.loc["turnout_bundestag"] > 0]) == {2013, 2017, 2021}
+
+
+def test_provenance_table_matches_readme_counts(panel):
+    p = ov.provenance_table(panel)
+    # data/README.md: 12635 simulated, 1 published, 5616 missing over all value columns
+    assert int(p["simulated"].sum()) == 12635
+    assert int(p["published"].sum()) == 1
+    assert int(p["missing"].sum()) == 5616
+    assert p.loc["unemployment_rate", "published"] == 1
+    assert (p["total"] == len(panel)).all()
+
+
+def test_quartiers_by_need_ranking():
+    r = ov.quartiers_by_need(_tiny(), indicator="sgb2_rate", year=2020)
+    # 2020: a = 12, b = 22, c missing -> b first, a second, c last without rank
+    assert r["quartier_id"].tolist() == ["b", "a", "c"]
+    assert r["rank"].tolist()[:2] == [1.0, 2.0]
+    assert np.isnan(r["rank"].iloc[2])
+    assert r["funded"].tolist() == [True, False, False]
+    latest = ov.quartiers_by_need(_tiny(), indicator="turnout_buergerschaft", ascending=True)
+    assert (latest["year"] == 2019).all()
+    with pytest.raises(ValueError, match="missing column"):
+        ov.quartiers_by_need(_tiny(), indicator="nope")
+
+
+def test_city_trend_weighted_by_base_population():
+    ct = ov.city_trend(_tiny(), indicator="sgb2_rate")
+    x2018 = ct[(ct["city"] == "X") & (ct["year"] == 2018)]["value"].item()
+    assert x2018 == pytest.approx((10 * 100 + 20 * 300) / 400)  # = 17.5, not the unweighted 15
+    unweighted = ov.city_trend(_tiny(), indicator="sgb2_rate", weight=None)
+    assert unweighted[(unweighted["city"] == "X") & (unweighted["year"] == 2018)]["value"].item() == 15.0
+    assert not ((ct["city"] == "Y") & (ct["year"] == 2020)).any()  # no value, no row
+    t = ov.city_trend(_tiny(), indicator="turnout_buergerschaft")  # no electorate column -> unweighted
+    assert set(t["year"]) == {2019}
+
+
+def test_tile_grid_layout(quartiers, panel):
+    g = ov.tile_grid(panel, quartiers=quartiers, indicator="sgb2_rate")
+    assert len(g) == len(quartiers) and g["quartier_id"].is_unique
+    # one row per Stadtteil within a city; tiles of one Stadtteil share the row
+    for _city, d in g.groupby("city"):
+        assert d.groupby("stadtteil")["y"].nunique().max() == 1
+        assert d["y"].nunique() == d["stadtteil"].nunique()
+        assert not d.duplicated(["x", "y"]).any()
+    latest = panel[panel["year"] == panel["year"].max()].set_index("quartier_id")
+    row = g.set_index("quartier_id").loc["HB-tenever"]
+    assert row["value"] == pytest.approx(latest.loc["HB-tenever", "sgb2_rate"])
+    assert bool(row["funded"]) is True
+    assert g.attrs["year"] == int(panel["year"].max())
+    geo_only = ov.tile_grid(None, quartiers=quartiers)
+    assert geo_only["value"].isna().all()
+
+
+def test_plots_mark_simulated(panel, quartiers):
+    import matplotlib.pyplot as plt
+
+    from llq_analysis import plots
+
+    g = ov.tile_grid(panel, quartiers=quartiers)
+    fig = plots.tile_grid_plot(g, provenance="simulated")
+    assert "Simulierte Daten" in [t.get_text() for t in fig.texts]
+    plt.close(fig)
+    fig = plots.coverage_heatmap(ov.coverage(panel), provenance="simulated", lang="en")
+    assert "Simulated data" in [t.get_text() for t in fig.texts]
+    plt.close(fig)
+
+
+def test_write_overview(tmp_path, panel, quartiers):
+    path = ov.write_overview(tmp_path / "out", lang="de", panel=panel, quartiers=quartiers)
+    assert path.name == "daten_ueberblick.html" and path.exists()
+    text = path.read_text(encoding="utf-8")
+    assert text.count("data:image/png;base64,") == 4
+    assert "Simulierte Daten" in text  # the warning banner
+    assert "HB-groepelingen" in text or "HB-huckelriede" in text  # need table
+    en = ov.write_overview(tmp_path / "out", lang="en", panel=panel, quartiers=quartiers)
+    assert en.name == "data_overview.html"
+    assert "simulated data" in en.read_text(encoding="utf-8").lower()
+    assert not list((tmp_path / "out").glob("*.tmp"))  # atomic write left nothing behind
+    with pytest.raises(ValueError, match="lang"):
+        ov.write_overview(tmp_path, lang="fr", panel=panel, quartiers=quartiers)
+
+
+def test_cli_overview(tmp_path):
+    from llq_analysis.cli import main
+
+    assert main(["overview", "--out", str(tmp_path), "--lang", "en"]) == 0
+    assert (tmp_path / "data_overview.html").exists()
