@@ -320,3 +320,87 @@ def simulate_panel(seed: int = DEFAULT_SEED, effect: float | Mapping[str, float]
     panel.attrs["seed"] = seed
     panel.attrs["provenance"] = SIMULATED
     return panel
+
+
+def simulate_staggered_panel(seed: int, *, att: float = -1.0, dynamic: float | None = None,
+                             heterogeneous: bool = False, n_treated_bremen: int = 20,
+                             n_treated_bremerhaven: int = 4, cohorts=(2021, 2022, 2023, 2024),
+                             years=PANEL_YEARS, rho: float = 0.5, sd: float = 0.6,
+                             quartiers: pd.DataFrame | None = None) -> pd.DataFrame:
+    """A staggered-adoption panel on the real quartier structure with a **known** effect (studies, tests).
+
+    Units: the real Ortsteile (93 Bremen + 24 Bremerhaven, :func:`geography.ortsteile`) or
+    ``quartiers``; years 2012-2024. Treated: ``n_treated_bremen`` and ``n_treated_bremerhaven``
+    quartiers (few in Bremerhaven), chosen with probability rising in their need level (selection
+    on levels, absorbed by unit effects), first funded in ``cohorts`` (2021-2024, spread evenly
+    within each city). Outcome (percentage points, SGB II-like):
+
+        y_it = a_i + l_t + b_i * (t - 2018) + u_it + tau_it,   u_it AR(1) (rho, stationary sd ``sd``)
+
+    Effect ``tau_it`` for funded years (event time ``e = t - first_year >= 0``):
+    * default: ``att`` (homogeneous, constant);
+    * ``dynamic=d``: ``att + d * e`` (same for every cohort);
+    * ``heterogeneous=True``: ``att * (1 + 0.5 e) * w_g`` with ``w_g`` = 1.5, 1.0, 0.75, 0.5 for
+      the first to fourth cohort (earlier cohorts gain more, effects grow): TWFE is biased here,
+      Callaway & Sant'Anna is not.
+
+    Returns columns ``quartier_id, city, year, y, first_year`` (0 = never), ``treated`` (0/1),
+    ``true_effect`` (tau_it), ``provenance`` ("simulated"). ``attrs["true_att"]`` = mean of tau
+    over treated unit-years (the estimand of the CS simple ATT), ``attrs["seed"]``, ``attrs["spec"]``.
+    """
+    from .geography import ortsteile
+
+    geo = (quartiers if quartiers is not None else ortsteile()).reset_index(drop=True)
+    years = list(years)
+    cohorts = list(cohorts)
+    rng = np.random.default_rng(seed)
+    n, T = len(geo), len(years)
+    city = geo["city"].to_numpy()
+    is_bhv = city == "Bremerhaven"
+    need = rng.normal(0, 1, n)
+    alpha_i = np.where(is_bhv, 20.0, 14.0) + 5.0 * need
+    first = np.zeros(n, dtype=np.int64)
+    for c, k in (("Bremen", n_treated_bremen), ("Bremerhaven", n_treated_bremerhaven)):
+        idx = np.flatnonzero(city == c)
+        if k > len(idx):
+            raise ValueError(f"n_treated for {c} is {k}, but there are only {len(idx)} quartiers")
+        if k == 0:
+            continue
+        p = np.exp(0.8 * need[idx])
+        chosen = rng.choice(idx, size=k, replace=False, p=p / p.sum())
+        first[chosen] = rng.permutation(np.resize(np.array(cohorts), k))
+    lam = np.cumsum(rng.normal(0, 0.5, T))
+    trend = rng.normal(0, 0.05, n)
+    u = _ar1(rng, n, T, sd, rho)
+    ty = np.array(years, dtype=float) - 2018.0
+    weight = {g: w for g, w in zip(cohorts, (1.5, 1.0, 0.75, 0.5, 0.4, 0.3), strict=False)}
+    Y = alpha_i[:, None] + lam[None, :] + trend[:, None] * ty[None, :] + u
+    yr = np.array(years)[None, :]
+    e = yr - first[:, None]
+    on = (first[:, None] > 0) & (e >= 0)
+    if heterogeneous:
+        wg = np.array([weight.get(g, 1.0) for g in first])[:, None]
+        tau = att * (1 + 0.5 * e) * wg
+    elif dynamic is not None:
+        tau = att + dynamic * e
+    else:
+        tau = np.full((n, T), float(att))
+    tau = np.where(on, tau, 0.0)
+    Y = Y + tau
+    out = pd.DataFrame({
+        "quartier_id": np.repeat(geo["quartier_id"].to_numpy(), T),
+        "city": np.repeat(city, T),
+        "year": np.tile(years, n),
+        "y": Y.ravel(),
+        "first_year": np.repeat(first, T),
+        "treated": on.ravel().astype(np.int64),
+        "true_effect": tau.ravel(),
+        "provenance": SIMULATED,
+    })
+    out.attrs["true_att"] = float(tau[on].mean()) if on.any() else float("nan")
+    out.attrs["seed"] = seed
+    out.attrs["provenance"] = SIMULATED
+    out.attrs["spec"] = {"att": att, "dynamic": dynamic, "heterogeneous": heterogeneous,
+                         "n_treated_bremen": n_treated_bremen, "n_treated_bremerhaven": n_treated_bremerhaven,
+                         "cohorts": cohorts, "rho": rho, "sd": sd}
+    return out
