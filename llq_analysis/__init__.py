@@ -27,6 +27,7 @@ _API: dict[str, str] = {
     "read_panel": "importing",
     "check_panel": "importing",
     "simulate_panel": "simulate",
+    "simulate_staggered_panel": "simulate",
     # impact
     "did": "impact.did",
     "twfe": "impact.did",
