@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+import functools
 import io
 import os
 import re
@@ -104,6 +105,7 @@ def mark_reason(mark: str) -> str:
     return "unbekanntes Zeichen"
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _number(text: str, decimal: str) -> tuple[float, bool] | None:
     """``(value, has_fraction)`` of ``text`` written with decimal separator ``decimal``, or None."""
     t = text.translate(_SPACES).strip().replace("\u2212", "-")
@@ -135,25 +137,38 @@ def parse_german_number(text: str | float | int, *, decimal: str = ",") -> float
     return got[0]
 
 
+_CODE_RX = re.compile(r"0\d+")  # leading zero: a code such as 0111, kept as text
+_FLAG_PAREN = re.compile(r"\((.+)\)")
+_FLAG_REF = re.compile(r"(.*\d)\s*(\d{1,2}\))")
+_FLAG_SUP = re.compile(r"(.*\d)\s*([¹²³⁴⁵⁶⁷⁸⁹⁰]+)")
+_FLAG_PRS = re.compile(r"(.*\d)\s*([prs])")
+
+
 def _split_flag(s: str) -> tuple[str, str | None]:
     """Split a value from a trailing flag: '12,5 p' -> ('12,5', 'p'); '(3,1)' -> ('3,1', '()')."""
-    m = re.fullmatch(r"\((.+)\)", s)
+    if not s or s[-1] in "0123456789%":  # the common case: no flag
+        return s, None
+    m = _FLAG_PAREN.fullmatch(s)
     if m:
         return m.group(1).strip(), "()"
-    m = re.fullmatch(r"(.*\d)\s*(\d{1,2}\))", s)
+    m = _FLAG_REF.fullmatch(s)
     if m:
         return m.group(1).strip(), m.group(2)
-    m = re.fullmatch(r"(.*\d)\s*([¹²³⁴⁵⁶⁷⁸⁹⁰]+)", s)
+    m = _FLAG_SUP.fullmatch(s)
     if m:
         return m.group(1).strip(), m.group(2).translate(_SUPERSCRIPT) + ")"
-    m = re.fullmatch(r"(.*\d)\s+([prs])", s) or re.fullmatch(r"(.*\d)([prs])", s)
+    m = _FLAG_PRS.fullmatch(s)
     if m:
         return m.group(1).strip(), m.group(2)
     return s, None
 
 
 def _is_empty(v) -> bool:
-    return v is None or (isinstance(v, float) and v != v) or (isinstance(v, str) and not v.translate(_SPACES).strip())
+    if v is None:
+        return True
+    if isinstance(v, str):
+        return not v.strip()  # str.strip() also removes no-break and narrow no-break spaces
+    return isinstance(v, float) and v != v
 
 
 def _is_number_like(v) -> bool:
@@ -298,9 +313,10 @@ def _nonempty(cells) -> list[int]:
 
 
 def _text(v) -> str:
+    """A cell as one line of text (whitespace, no-break spaces and line breaks -> one space)."""
     if isinstance(v, float) and v.is_integer():
         v = int(v)
-    return re.sub(r"\s+", " ", str(v).translate(_SPACES)).strip()
+    return " ".join(str(v).split())
 
 
 def _is_footnote_row(cells) -> bool:
@@ -315,6 +331,11 @@ def _data_like(cells) -> bool:
     ne = _nonempty(cells)
     return len(ne) >= 2 and any(
         _is_mark(cells[i]) or (_is_number_like(cells[i]) and not _is_year_like(cells[i])) for i in ne)
+
+
+def _other_fields(text: str, sep: str | None) -> int:
+    """Most fields ``text`` splits into with a separator other than ``sep``."""
+    return max(len(next(csv.reader([text], delimiter=o), [])) for o in (";", ",", "\t") if o != sep)
 
 
 def _mixed_sep(text: str, sep: str | None, width: int) -> bool:
@@ -355,7 +376,13 @@ def _structure(rows, *, file, header_line, sep):
             before = [k for k in cand if k < first_data]
             if not before:
                 ln, c = filled[first_data]
-                raise _err(file, "a header line naming the columns above the first data line",
+                hint = ""
+                if first_data > 0 and len(filled[first_data - 1][1]) == 1:
+                    prev_ln, prev = filled[first_data - 1]
+                    if _other_fields(_text(prev[0]), sep) >= len(_nonempty(c)):
+                        hint = (f"; line {prev_ln} looks like a header written with another "
+                                f"separator than {sep!r}")
+                raise _err(file, "a header line naming the columns above the first data line" + hint,
                            ";".join(_text(x) for x in c if not _is_empty(x)), line=ln)
             h = before[-1]
         head = [h]
@@ -449,9 +476,9 @@ def _typed_columns(names, data, *, file, default_decimal, decimal):
     """Typed columns plus mark companions; numbers that do not parse in numeric columns -> problems."""
     lines = [ln for ln, _ in data]
     # file-wide decimal style: the separator's convention unless the cells contradict it
-    all_strs = [_split_flag(re.sub(r"\s+", " ", c.translate(_SPACES)).strip())[0]
-                for _, cells in data for c in cells if isinstance(c, str) and c.strip()]
-    default_decimal = _column_decimal(all_strs, default_decimal)
+    default_decimal = _column_decimal(
+        [_split_flag(" ".join(c.split()))[0] for _, cells in data for c in cells
+         if isinstance(c, str) and c.strip()], default_decimal)
     out: dict[str, pd.Series] = {}
     problems: list[Problem] = []
     formats, n_marked, n_flagged = {}, 0, 0
@@ -465,7 +492,7 @@ def _typed_columns(names, data, *, file, default_decimal, decimal):
             elif isinstance(v, (int, float)) and not isinstance(v, bool):
                 kinds.append("native"); cores.append(v); marks.append(None)  # noqa: E702
             else:
-                s = re.sub(r"\s+", " ", str(v).translate(_SPACES)).strip()
+                s = " ".join(v.split()) if isinstance(v, str) else _text(v)
                 m = _MARK_ALIASES.get(s, s)
                 if m in MARKS:
                     kinds.append("mark"); cores.append(None); marks.append(m)  # noqa: E702
@@ -478,11 +505,11 @@ def _typed_columns(names, data, *, file, default_decimal, decimal):
         n_num = sum(k == "native" for k in kinds) + sum(p is not None for p in parsed)
         n_mark = kinds.count("mark")
         n_text = sum(k == "str" and p is None for k, p in zip(kinds, parsed, strict=True))
-        code_like = any(k == "str" and re.fullmatch(r"0\d+", c) for k, c in zip(kinds, cores, strict=True))
+        code_like = any(k == "str" and c[:1] == "0" and _CODE_RX.fullmatch(c)
+                        for k, c in zip(kinds, cores, strict=True))
         numeric = (n_num + n_mark) > 0 and (n_num + n_mark) >= n_text and not code_like
         if not numeric:
-            vals = [None if k == "empty" else _text(v) if k == "native" else re.sub(
-                r"\s+", " ", str(v).translate(_SPACES)).strip() for k, v in zip(kinds, raw, strict=True)]
+            vals = [None if k == "empty" else _text(v) for k, v in zip(kinds, raw, strict=True)]
             out[name] = pd.Series(vals, dtype="string")
             continue
         values, companion, whole = [], [], True

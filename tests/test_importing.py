@@ -197,6 +197,14 @@ def test_text_columns_stay_text_and_section_rows_are_reported(tmp_path):
     assert df.attrs["skipped_lines"][0]["text"] == "Stadtbezirk West"
 
 
+def test_duplicate_header_names_are_made_unique(tmp_path):
+    p = write(tmp_path, "Ortsteil;Anzahl;Anzahl\nWalle;1;2\nOhlenhof;3;4\n")
+    df = read_official_table(p)
+    assert list(df.columns) == ["Ortsteil", "Anzahl", "Anzahl (2)"]
+    assert df["Anzahl (2)"].tolist() == [2, 4]
+    assert df.attrs["renamed_columns"] == {"Anzahl (2)": "Anzahl"}
+
+
 def test_xlsx_generated_with_openpyxl(tmp_path):
     p = make_xlsx(tmp_path / "t.xlsx", [
         ["Statistisches Landesamt Bremen - Beispiel (erfundene Werte)"],
@@ -471,6 +479,8 @@ MALFORMED = [
      ["only title or footnote"]),
     ("missing header", _reader("Gröpelingen;2021;9.123\nWalle;2021;10.456\n"), DVE,
      ["header line", "line 1", "Gröpelingen"]),
+    ("header with another separator", _reader("Ortsteil,Jahr,Einwohner\nWalle;2021;1\nOhlenhof;2021;2\n"),
+     DVE, ["header line", "line 1 looks like a header written with another separator", "line 2"]),
     ("header without data", _reader("Titel\nOrtsteil;Jahr;Einwohner\n\nQuelle: x\n"), DVE,
      ["data lines below the header", "line 2"]),
     ("text in numeric column", _reader(HEAD + ROWS + "Walle;2021;zwölf;12,5;60,1\n"), DVE,
