@@ -36,6 +36,7 @@ the clusters (Cameron & Miller 2015, sec. VI); with few treated clusters use
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -122,8 +123,17 @@ def _feols(data: pd.DataFrame, *, y: str, regressors: Sequence[str], unit: str, 
         d["w__"] = _prep.as_float(data[weights])
     vc, ssc = _pyfixest_vcov(vcov)
     fml = f"y__ ~ {' + '.join(names.values())} | u__ + t__"
-    fit = pf.feols(fml, data=d, vcov=vc, ssc=ssc, fixef_rm="none", weights="w__" if weights else None,
-                   copy_data=False, store_data=False, lean=True)
+    with warnings.catch_warnings():  # pyfixest 0.60 uses pandas' deprecated inplace= (noise only)
+        warnings.filterwarnings("ignore", message="The inplace keyword", module="pyfixest")
+        try:
+            fit = pf.feols(fml, data=d, vcov=vc, ssc=ssc, fixef_rm="none", weights="w__" if weights else None,
+                           copy_data=False, store_data=False, lean=True)
+        except ValueError as exc:
+            if "collinear" not in str(exc):
+                raise
+            raise DataValidationError([Problem(column=", ".join(regressors), expected="regressors that are "
+                                               "not collinear with the unit and time fixed effects")],
+                                      what=what) from exc
     if int(fit._N) != len(d):
         raise RuntimeError(f"{what}: pyfixest used {fit._N} of {len(d)} rows; no row may be dropped silently")
     back = {v: k for k, v in names.items()}
@@ -279,6 +289,13 @@ def twfe(df: pd.DataFrame, *, outcome: str, unit: str, time: str, treatment: str
     if not treated_units.any():
         raise DataValidationError([Problem(column=treatment, expected="some treated unit-periods "
                                            "(the treatment is zero everywhere)")], what=what)
+    from .inference import demean
+
+    fe = (pd.factorize(data[unit])[0], pd.factorize(data[time])[0])
+    if float(np.sum(demean(d, fe) ** 2)) <= 1e-10 * max(1.0, float(np.sum(d ** 2))):
+        raise DataValidationError([Problem(column=treatment, expected="a treatment that varies within units "
+                                           "over time beyond the common time pattern; it is collinear with "
+                                           "the unit and time fixed effects")], what=what)
     n_cl = int(data[cluster].nunique())
     n_tr = _prep.n_treated_clusters(data[cluster], d)
     if _is_clustered(vcov):
@@ -296,7 +313,7 @@ def twfe(df: pd.DataFrame, *, outcome: str, unit: str, time: str, treatment: str
     if binary:
         tnum, _ = _prep.time_index(data[time])
         tmp = pd.DataFrame({"u": data[unit].to_numpy(), "t": tnum.to_numpy(), "d": d})
-        switch = _prep.switching_off(tmp, unit="u", time="t", treatment="d")
+        switch = _prep.switching_off(tmp, unit="u", time="t", treatment="d").rename(columns={"u": unit})
     inference = (f"{vcov} clustered by {cluster} ({fit.n_clusters} clusters), t({fit.df_t:g})"
                  if _is_clustered(vcov) else f"{vcov}, t({fit.df_t:g})")
     return EffectResult(
