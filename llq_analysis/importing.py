@@ -385,6 +385,13 @@ def _structure(rows, *, file, header_line, sep):
                 raise _err(file, "a header line naming the columns above the first data line" + hint,
                            ";".join(_text(x) for x in c if not _is_empty(x)), line=ln)
             h = before[-1]
+            # a first data row whose numbers all look like years (small counts such as 1950)
+            # is no header when an all-text line of the same width stands right above it
+            prev = h - 1
+            if prev in cand and any(_is_year_like(x) for x in filled[h][1]) and not any(
+                    _is_number_like(x) for x in filled[prev][1] if not _is_empty(x)) and (
+                    max(_nonempty(filled[prev][1])) >= max(_nonempty(filled[h][1]))):
+                h = prev
         head = [h]
         # GENESIS-style multi-line headers: upper header lines leave the first (stub) cell empty
         while head[0] - 1 in cand:

@@ -225,6 +225,20 @@ def test_xlsx_generated_with_openpyxl(tmp_path):
     assert df.attrs["footnotes"] == ((8, "Quelle: Beispiel"),)
 
 
+def test_small_counts_that_look_like_years_are_data_not_header(tmp_path):
+    p = make_xlsx(tmp_path / "t.xlsx", [
+        ["Ortsteil", "Einwohner 2019", "Einwohner 2020"],
+        ["Weddewarden", 1950, 2010],
+        ["Leherheide-West", 9234, 9301],
+    ])
+    df = read_official_table(p)
+    assert list(df.columns) == ["Ortsteil", "Einwohner 2019", "Einwohner 2020"]
+    assert df["Einwohner 2020"].tolist() == [2010, 9301]
+    # a wide header of years is still a header
+    p2 = write(tmp_path, "Titel\nOrtsteil;2019;2020\nWeddewarden;1.523;1.530\n")
+    assert list(read_official_table(p2).columns) == ["Ortsteil", "2019", "2020"]
+
+
 def test_xlsx_sheet_by_name_and_number(tmp_path):
     import openpyxl
 
