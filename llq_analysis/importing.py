@@ -1278,7 +1278,8 @@ def build_panel(files: str | os.PathLike | Iterable[str | os.PathLike], *,
         value = p.value.item() if hasattr(p.value, "item") and not isinstance(p.value, str) else p.value
         problems.append(replace(p, file=file, line=line, column=column, value=value))
     if problems:
-        raise DataValidationError(problems, what=f"the import of {len(paths_)} file(s)")
+        unique = list({str(p): p for p in problems}.values())  # e.g. one mapping error seen per file
+        raise DataValidationError(unique, what=f"the import of {len(paths_)} file(s)")
 
     for c in schema.PANEL:
         if c.dtype == "int":
