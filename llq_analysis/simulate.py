@@ -340,9 +340,10 @@ def simulate_staggered_panel(seed: int, *, att: float = -1.0, dynamic: float | N
     Effect ``tau_it`` for funded years (event time ``e = t - first_year >= 0``):
     * default: ``att`` (homogeneous, constant);
     * ``dynamic=d``: ``att + d * e`` (same for every cohort);
-    * ``heterogeneous=True``: ``att * (1 + 0.5 e) * w_g`` with ``w_g`` = 1.5, 1.0, 0.75, 0.5 for
-      the first to fourth cohort (earlier cohorts gain more, effects grow): TWFE is biased here,
-      Callaway & Sant'Anna is not.
+    * ``heterogeneous=True``: ``att * (1 + e) * w_g`` with ``w_g`` = 2, 1, 0.5, 0.25 for the
+      first to fourth cohort (earlier cohorts gain more, effects grow): TWFE is biased here
+      (it underweights the long-exposed early cohorts and uses them as controls), Callaway &
+      Sant'Anna is not.
 
     Returns columns ``quartier_id, city, year, y, first_year`` (0 = never), ``treated`` (0/1),
     ``true_effect`` (tau_it), ``provenance`` ("simulated"). ``attrs["true_att"]`` = mean of tau
@@ -373,14 +374,14 @@ def simulate_staggered_panel(seed: int, *, att: float = -1.0, dynamic: float | N
     trend = rng.normal(0, 0.05, n)
     u = _ar1(rng, n, T, sd, rho)
     ty = np.array(years, dtype=float) - 2018.0
-    weight = {g: w for g, w in zip(cohorts, (1.5, 1.0, 0.75, 0.5, 0.4, 0.3), strict=False)}
+    weight = {g: w for g, w in zip(cohorts, (2.0, 1.0, 0.5, 0.25, 0.125, 0.0625), strict=False)}
     Y = alpha_i[:, None] + lam[None, :] + trend[:, None] * ty[None, :] + u
     yr = np.array(years)[None, :]
     e = yr - first[:, None]
     on = (first[:, None] > 0) & (e >= 0)
     if heterogeneous:
         wg = np.array([weight.get(g, 1.0) for g in first])[:, None]
-        tau = att * (1 + 0.5 * e) * wg
+        tau = att * (1 + e) * wg
     elif dynamic is not None:
         tau = att + dynamic * e
     else:
