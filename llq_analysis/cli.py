@@ -48,4 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    # `python -m llq_analysis.cli`: run the registered module's main (commands register there)
+    from llq_analysis.cli import main as _main
+
+    sys.exit(_main())

@@ -26,6 +26,8 @@ __all__ = [
     "validate_quartiers",
     "validate_funding",
     "write_csv_atomic",
+    "read_panel",
+    "table_problems",
     "DataValidationError",
 ]
 
@@ -62,7 +64,9 @@ def load_panel(path: str | os.PathLike | None = None) -> pd.DataFrame:
     data/README.md); real exports enter through :func:`llq_analysis.build_panel`.
     """
     p = Path(path) if path is not None else paths.PANEL_CSV
-    df = _read_bundled(p, "panel")
+    if path is None and not p.exists():
+        raise FileNotFoundError(f"bundled table {p} is missing; regenerate it with `make data`")
+    df = read_panel(p)
     validate_panel(df, quartiers=load_quartiers() if path is None else None)
     return df
 
@@ -131,8 +135,13 @@ def _check_table(df: pd.DataFrame, table: str, quartiers: pd.DataFrame | None) -
                     problems.append(_problem(df, c.name, "a whole number", s[idx], idx))
             s = num
         if not c.nullable:
-            for idx in s.index[s.isna() & ~(df[c.name].notna() & (c.dtype in ("int", "float")))]:
-                problems.append(_problem(df, c.name, "a value (column may not be empty)", None, idx))
+            empty = s.isna() & ~(df[c.name].notna() & (c.dtype in ("int", "float")))
+            pc = schema.provenance_column(c.name)
+            if c.has_provenance and pc in df.columns:  # a real export may lack a value: say so
+                empty &= df[pc].astype("string").str.split(":", n=1).str[0].str.strip().ne("missing")
+            for idx in s.index[empty.fillna(True)]:
+                problems.append(_problem(df, c.name, "a value (column may not be empty unless its "
+                                         "provenance says 'missing')", None, idx))
         if c.dtype in ("int", "float"):
             if c.min is not None:
                 for idx in s.index[s < c.min]:
@@ -216,10 +225,17 @@ def _pandera_problems(df: pd.DataFrame, table: str) -> list[Problem]:
     return []
 
 
-def _validate(df, table, quartiers, use_pandera: bool) -> None:
+def table_problems(df: pd.DataFrame, table: str, *, quartiers: pd.DataFrame | None = None,
+                   use_pandera: bool = True) -> list[Problem]:
+    """Every problem of ``df`` as table ``table`` ("panel", "quartiers", "funding"); [] if valid."""
     problems = _check_table(df, table, quartiers)
     if not problems and use_pandera:
         problems = _pandera_problems(df, table)
+    return problems
+
+
+def _validate(df, table, quartiers, use_pandera: bool) -> None:
+    problems = table_problems(df, table, quartiers=quartiers, use_pandera=use_pandera)
     if problems:
         raise DataValidationError(problems, what=f"the {table} table"
                                   + (f" ({df.attrs['source_file']})" if df.attrs.get("source_file") else ""))
@@ -295,3 +311,50 @@ def provenance_counts(df: pd.DataFrame, columns: Iterable[str] | None = None) ->
         for kind, n in kinds.value_counts().items():
             rows.append({"column": c, "provenance": kind, "n_values": int(n)})
     return pd.DataFrame(rows, columns=["column", "provenance", "n_values"])
+
+
+def read_panel(path: str | os.PathLike) -> pd.DataFrame:
+    """Read a panel CSV (as written by ``llq build-panel``) with the schema's dtypes.
+
+    Cells that are not numbers / booleans where the schema wants them are reported with their line
+    in one DataValidationError (never a bare pandas error). Validate with :func:`validate_panel`.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise FileNotFoundError(f"{p}: no such file")
+    if not p.read_bytes().strip():
+        raise DataValidationError([Problem(None, "a panel CSV (the file is empty)", file=str(p))],
+                                  what=f"the panel {p}")
+    try:
+        df = pd.read_csv(p, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        raise DataValidationError([Problem(None, f"a comma-separated UTF-8 panel CSV ({exc})",
+                                           file=str(p))], what=f"the panel {p}") from None
+    problems = []
+    bools = {"true": True, "false": False, "1": True, "0": False}
+    for c in schema.PANEL:
+        if c.name not in df.columns:
+            continue
+        s = df[c.name]
+        if c.dtype in ("int", "float"):
+            num = pd.to_numeric(s, errors="coerce")
+            bad = num.isna() & s.notna()
+            whole = num.dropna().mod(1).eq(0).all()
+            df[c.name] = num.astype("Int64") if c.dtype == "int" and whole else num.astype("float64")
+        elif c.dtype == "bool":
+            low = s.str.strip().str.lower()
+            bad = s.notna() & ~low.isin(list(bools))
+            df[c.name] = low.map(bools).astype("boolean")
+        else:
+            bad = pd.Series(False, index=s.index)
+            df[c.name] = s.astype("string")
+        for i in s.index[bad]:
+            problems.append(Problem(c.name, f"a {c.dtype} value ({c.unit})", s[i], line=int(i) + 2,
+                                    file=str(p)))
+        if c.has_provenance and schema.provenance_column(c.name) in df.columns:
+            pc = schema.provenance_column(c.name)
+            df[pc] = df[pc].astype("string")
+    if problems:
+        raise DataValidationError(problems, what=f"the panel {p}")
+    df.attrs["source_file"] = str(p)
+    return df

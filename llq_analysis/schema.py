@@ -99,9 +99,12 @@ PANEL: tuple[Column, ...] = (
            "WiN-Mittel je Einwohner im Jahr (vor 2020 nicht veröffentlicht)",
            "WiN funding per resident and year (not published before 2020)", min=0, nullable=True,
            has_provenance=True),
-    Column("llq_first_year", "int", "year", "erstes Jahr mit LLQ-Förderung (0 = nie gefördert)",
-           "first year with LLQ funding (0 = never funded)", min=0, max=2100),
-    Column("llq_funded", "bool", "-", "jemals LLQ-gefördert", "ever funded by LLQ"),
+    Column("llq_first_year", "int", "year",
+           "erstes Jahr mit LLQ-Förderung (0 = nie gefördert; leer = unbekannt)",
+           "first year with LLQ funding (0 = never funded; empty = unknown)", min=0, max=2100,
+           nullable=True),
+    Column("llq_funded", "bool", "-", "jemals LLQ-gefördert (leer = unbekannt)",
+           "ever funded by LLQ (empty = unknown)", nullable=True),
     Column("provenance", "str", "-",
            "Herkunft der Zeile: 'simulated', wenn ein Wert simuliert ist, sonst 'published'/'user'",
            "row provenance: 'simulated' if any value is simulated, else 'published'/'user'"),
@@ -171,7 +174,9 @@ def pandera_schema(table: str):
         if c.kinds is not None:
             checks.append(pa.Check.str_matches(r"^(" + "|".join(c.kinds) + r")(:|$)",
                                                error=f"starts with one of {list(c.kinds)}"))
-        cols[c.name] = pa.Column(None, checks=checks, nullable=c.nullable, required=c.required,
+        # a value may be empty where its provenance says 'missing' (checked in data.py)
+        cols[c.name] = pa.Column(None, checks=checks, nullable=c.nullable or c.has_provenance,
+                                 required=c.required,
                                  description=f"{c.en} [{c.unit}]")
         if c.has_provenance:
             cols[provenance_column(c.name)] = pa.Column(
