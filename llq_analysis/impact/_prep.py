@@ -95,6 +95,8 @@ def require_numeric(df: pd.DataFrame, columns: Iterable[str], *, what: str = "da
 
 def as_float(s: pd.Series) -> np.ndarray:
     """A numeric or boolean column as a float64 array (NaN for missing)."""
+    if pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
+        return s.to_numpy(dtype="float64", na_value=np.nan)
     return pd.to_numeric(s, errors="raise").astype("float64").to_numpy(na_value=np.nan)
 
 
@@ -108,10 +110,12 @@ def drop_missing(df: pd.DataFrame, columns: Sequence[str], *, ids: Sequence[str]
     and ``reason``. A :class:`DroppedRowsWarning` is emitted when rows are dropped.
     """
     cols = list(dict.fromkeys(c for c in columns if c is not None))
-    isna = df[cols].isna()
-    bad = isna.any(axis=1).to_numpy()
+    bad = np.zeros(len(df), dtype=bool)
+    for c in cols:
+        bad |= df[c].isna().to_numpy()
     if not bad.any():
         return df, empty_dropped(ids), None
+    isna = df[cols].isna()
     sub = df.loc[bad, list(dict.fromkeys(i for i in ids if i is not None))]
     miss = isna.loc[bad].apply(lambda r: ", ".join(c for c, v in r.items() if v), axis=1)
     dropped = sub.copy()
@@ -216,14 +220,20 @@ def switching_off(df: pd.DataFrame, *, unit: str, time: str, treatment: str) -> 
     Returns one row per such unit: ``unit``, ``first_on`` (time), ``first_off_after`` (time).
     ``time`` must be numeric or already mapped with :func:`time_index`.
     """
-    d = df[[unit, time, treatment]].sort_values([unit, time], kind="stable")
-    on = d[treatment].to_numpy(dtype=float) != 0
-    u = d[unit].to_numpy()
-    ever_on = pd.Series(on).groupby(u, sort=False).cummax().to_numpy()
+    codes = pd.factorize(df[unit])[0]
+    tt_all = df[time].to_numpy()
+    order = np.lexsort((tt_all, codes))
+    c = codes[order]
+    on = df[treatment].to_numpy(dtype=float)[order] != 0
+    csum = np.cumsum(on)
+    start = np.r_[True, c[1:] != c[:-1]]
+    base = np.maximum.accumulate(np.where(start, np.arange(len(c)), 0))
+    ever_on = (csum - np.r_[0, csum][base]) > 0  # any 'on' so far within the unit
     off_after = ever_on & ~on
     if not off_after.any():
         return pd.DataFrame(columns=[unit, "first_on", "first_off_after"])
-    tt = d[time].to_numpy()
+    u = df[unit].to_numpy()[order]
+    tt = tt_all[order]
     out = pd.DataFrame({unit: u[off_after], "first_off_after": tt[off_after]}).groupby(unit, sort=False).first()
     first_on = pd.Series(tt[on], index=u[on]).groupby(level=0).min()
     out["first_on"] = first_on.reindex(out.index).to_numpy()

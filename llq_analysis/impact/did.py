@@ -150,6 +150,82 @@ def _feols(data: pd.DataFrame, *, y: str, regressors: Sequence[str], unit: str, 
     return _Fit(coef=coef, vcov=V, n_obs=len(d), n_clusters=n_cl, df_t=float(df_t))
 
 
+def _numpy_fit(data: pd.DataFrame, *, y: str, regressors: Sequence[str], unit: str, time: str,
+               cluster: str | None, vcov: str, weights: str | None, what: str) -> _Fit:
+    """The same regression as :func:`_feols` by Frisch-Waugh-Lovell in numpy (no pyfixest).
+
+    Outcome and regressors are (weighted) demeaned on unit and time effects by alternating
+    projections, rows scaled by sqrt(weight) (= WLS), then OLS and the sandwich of the module
+    docstring with ``K = p + U + T - 1`` (all dummies counted; FWL gives the identical
+    coefficient block of the full dummy regression, Lovell 2008). Not for ``vcov="cr1_fixest"``.
+    """
+    from .inference import _cluster_sums, demean
+
+    if vcov == "cr1_fixest":
+        raise ValueError("engine='numpy' does not implement vcov='cr1_fixest'; use engine='pyfixest'")
+    uc = pd.factorize(data[unit])[0]
+    tc = pd.factorize(data[time])[0]
+    w = None if weights is None else _prep.as_float(data[weights])
+    M = np.column_stack([_prep.as_float(data[y])] + [_prep.as_float(data[r]) for r in regressors])
+    Z = demean(M, (uc, tc), weights=w)
+    if w is not None:
+        Z *= np.sqrt(w)[:, None]
+    yt, Xt = Z[:, 0], Z[:, 1:]
+    n, p = Xt.shape
+    scale = np.sqrt(np.einsum("ij,ij->j", Xt, Xt))
+    scale[scale == 0] = 1.0
+    ok = np.ones(p, dtype=bool)
+    # drop (near-)collinear regressors in order, as pyfixest does
+    for j in range(p):
+        if not ok[j]:
+            continue
+        cols = np.flatnonzero(ok[:j])
+        xj = Xt[:, j] / scale[j]
+        if cols.size:
+            Xs = Xt[:, cols] / scale[cols]
+            resid = xj - Xs @ np.linalg.lstsq(Xs, xj, rcond=None)[0]
+        else:
+            resid = xj
+        if float(resid @ resid) < 1e-9:
+            ok[j] = False
+    if not ok.any():
+        raise DataValidationError([Problem(column=", ".join(regressors), expected="regressors that are "
+                                           "not collinear with the unit and time fixed effects")], what=what)
+    Xo = Xt[:, ok]
+    A = np.linalg.inv(Xo.T @ Xo)
+    b = A @ (Xo.T @ yt)
+    u = yt - Xo @ b
+    U, T = int(uc.max()) + 1, int(tc.max()) + 1
+    K = int(ok.sum()) + U + T - 1
+    n_cl = None
+    if _is_clustered(vcov):
+        cc, lev = pd.factorize(data[cluster])
+        G = len(lev)
+        S = _cluster_sums(Xo * u[:, None], cc, G)
+        c = {"CR1": G / (G - 1) * (n - 1) / (n - K), "cr1_g_only": G / (G - 1), "CR0": 1.0}[vcov]
+        V = c * A @ (S.T @ S) @ A
+        n_cl, df_t = G, G - 1
+    elif vcov == "iid":
+        V = float(u @ u) / (n - K) * A
+        df_t = n - K
+    else:  # HC1
+        Su = Xo * u[:, None]
+        V = n / (n - K) * A @ (Su.T @ Su) @ A
+        df_t = n - K
+    names = [r for r, k in zip(regressors, ok, strict=True) if k]
+    coef = pd.Series(b, index=names).reindex(list(regressors))
+    Vd = pd.DataFrame(V, index=names, columns=names).reindex(index=list(regressors), columns=list(regressors))
+    return _Fit(coef=coef, vcov=Vd, n_obs=n, n_clusters=n_cl, df_t=float(df_t))
+
+
+def _fit(engine: str, data: pd.DataFrame, **kw) -> _Fit:
+    if engine == "pyfixest":
+        return _feols(data, **kw)
+    if engine == "numpy":
+        return _numpy_fit(data, **kw)
+    raise ValueError(f"engine must be 'pyfixest' or 'numpy', got {engine!r}")
+
+
 def _table(fit: _Fit, terms: Sequence[str], alpha: float) -> pd.DataFrame:
     est = fit.coef.reindex(terms).to_numpy(dtype=float)
     se = np.sqrt(np.diag(fit.vcov.reindex(index=terms, columns=terms).to_numpy(dtype=float)))
@@ -246,14 +322,15 @@ def did(df: pd.DataFrame, *, outcome: str, group: str, post: str, cluster: str |
 def twfe(df: pd.DataFrame, *, outcome: str, unit: str, time: str, treatment: str,
          covariates: Sequence[str] = (), weights: str | None = None, cluster: str | None = None,
          vcov: str = "CR1", alpha: float = 0.05,
-         few_treated_threshold: int = _prep.FEW_TREATED_CLUSTERS) -> EffectResult:
+         few_treated_threshold: int = _prep.FEW_TREATED_CLUSTERS, engine: str = "pyfixest") -> EffectResult:
     """Two-way fixed effects regression ``y_it = beta d_it + x_it'gamma + a_i + l_t + u_it``.
 
     ``treatment`` is binary (0/1, may switch on and off) or continuous (e.g. EUR per resident:
     ``beta`` is then the effect per EUR per resident). ``time`` may hold any sortable or merely
     hashable labels (years, ``"2021Q1"``); only its categories matter. ``weights``: analytic
     weights (e.g. population). Estimated with pyfixest ``feols`` (no singleton removal, so the
-    numbers equal ``lm`` with unit and time dummies).
+    numbers equal ``lm`` with unit and time dummies). ``engine="numpy"`` computes the same numbers
+    by Frisch-Waugh-Lovell in numpy (faster for simulations and very large panels; tested equal).
 
     Inference (``vcov``, default ``"CR1"`` clustered by ``cluster``, default the unit): see the
     module docstring for the small-sample factor of each option; CR1 = Stata / R
@@ -302,8 +379,8 @@ def twfe(df: pd.DataFrame, *, outcome: str, unit: str, time: str, treatment: str
         msg = _prep.few_clusters_warning(n_tr, n_cl, threshold=few_treated_threshold, what=what)
         if msg:
             warns.append(msg)
-    fit = _feols(data, y=outcome, regressors=[treatment, *covariates], unit=unit, time=time,
-                 cluster=cluster, vcov=vcov, weights=weights, what=what)
+    fit = _fit(engine, data, y=outcome, regressors=[treatment, *covariates], unit=unit, time=time,
+               cluster=cluster, vcov=vcov, weights=weights, what=what)
     if not np.isfinite(fit.coef[treatment]):
         raise DataValidationError([Problem(column=treatment, expected="a treatment that is not collinear "
                                            "with the unit and time fixed effects (and covariates)")], what=what)
@@ -322,7 +399,7 @@ def twfe(df: pd.DataFrame, *, outcome: str, unit: str, time: str, treatment: str
         spec={"outcome": outcome, "unit": unit, "time": time, "treatment": treatment,
               "treatment_type": "binary" if binary else "continuous", "covariates": list(covariates),
               "weights": weights, "cluster": cluster if _is_clustered(vcov) else None, "vcov": vcov,
-              "df": fit.df_t, "alpha": alpha, "inference": inference},
+              "df": fit.df_t, "alpha": alpha, "inference": inference, "engine": engine},
         fingerprint=data_fingerprint(data, [c for c in (outcome, unit, time, treatment, cluster, weights,
                                                         *covariates) if c]),
         provenance=data_provenance(df, [outcome, treatment]),
@@ -357,7 +434,8 @@ def event_study(df: pd.DataFrame, *, outcome: str, unit: str, time: str, cohort:
                 ref: int | Sequence[int] = -1, cluster: str | None = None,
                 bin_endpoints: tuple[int, int] | None = None, covariates: Sequence[str] = (),
                 treatment: str | None = None, vcov: str = "CR1", alpha: float = 0.05,
-                few_treated_threshold: int = _prep.FEW_TREATED_CLUSTERS) -> EventStudyResult:
+                few_treated_threshold: int = _prep.FEW_TREATED_CLUSTERS,
+                engine: str = "pyfixest") -> EventStudyResult:
     """Dynamic TWFE event study ``y_it = sum_{r != ref} b_r 1{t - g_i = r} + a_i + l_t + u_it``.
 
     ``cohort``: first treated period of the unit (constant within unit); **0 or missing = never
@@ -375,7 +453,7 @@ def event_study(df: pd.DataFrame, *, outcome: str, unit: str, time: str, cohort:
     Headline ``estimate``: mean of the post-period (r >= 0) coefficients, SE from the vcov.
     ``extras["pretrend"]``: joint Wald test that all pre-period coefficients are zero:
     ``stat = b' V^-1 b`` (chi2 with ``df`` = number of pre coefficients) and the F version
-    ``stat/df`` with (df, G-1) degrees of freedom. SE convention as :func:`twfe` (``vcov``).
+    ``stat/df`` with (df, G-1) degrees of freedom. SE convention and ``engine`` as :func:`twfe`.
     With heterogeneous effects across cohorts, the coefficients are contaminated (Sun & Abraham
     2021); compare with :func:`~llq_analysis.impact.staggered.sun_abraham`.
     """
@@ -453,8 +531,8 @@ def event_study(df: pd.DataFrame, *, outcome: str, unit: str, time: str, cohort:
         if msg:
             warns.append(msg)
     terms = list(dummies)
-    fit = _feols(est_data, y=outcome, regressors=[*terms, *covariates], unit=unit, time=time,
-                 cluster=cluster, vcov=vcov, weights=None, what=what)
+    fit = _fit(engine, est_data, y=outcome, regressors=[*terms, *covariates], unit=unit, time=time,
+               cluster=cluster, vcov=vcov, weights=None, what=what)
     coll = [tm for tm in terms if not np.isfinite(fit.coef[tm])]
     if coll:
         warns.append(f"{what}: relative period(s) {', '.join(c[4:] for c in coll)} are collinear with the "

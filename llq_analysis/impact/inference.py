@@ -19,6 +19,7 @@ vectors are enumerated (deterministic).
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -479,13 +480,16 @@ def randomization_inference(df: pd.DataFrame, *, outcome: str, unit: str, time: 
     if msg:
         warns.append(msg)
     n_assign = _n_assignments(g_u, s_u, e_u)
+    coarse = []
     if n_assign - 1 < reps:
-        warns.append(f"{what}: only {n_assign:.0f} distinct assignments exist (fewer than reps={reps}); "
-                     "draws repeat and the p-value cannot fall below "
-                     f"{1 / n_assign:.3g}")
+        coarse.append(f"{what}: only {n_assign:.0f} distinct assignments exist (fewer than reps={reps}); "
+                      f"draws repeat and the p-value cannot fall below {1 / n_assign:.3g}")
     if 1.0 / n_assign > alpha:
-        warns.append(f"{what}: the smallest attainable p-value ({1 / n_assign:.3g}) exceeds alpha={alpha}; "
-                     "the test cannot reject at this level")
+        coarse.append(f"{what}: the smallest attainable p-value ({1 / n_assign:.3g}) exceeds alpha={alpha}; "
+                      "the test cannot reject at this level")
+    for m in coarse:
+        warnings.warn(m, _prep.ImpactWarning, stacklevel=2)
+    warns.extend(coarse)
 
     rng = np.random.default_rng(seed)
     Gp = np.tile(g_u, (reps, 1))
