@@ -160,3 +160,29 @@ def app_cmd(args) -> int:
 
 
 app_cmd.configure = _app_opts
+
+
+# --------------------------------------------------------------------------- report
+def _report_opts(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--scenario", action="append", default=None, metavar="FILE",
+                   help="scenario YAML to compare with the baseline (repeatable; default: every "
+                        "scenarios/*.yaml); the baseline is always included")
+    p.add_argument("--data", default=None, metavar="PANEL",
+                   help="panel CSV written by `llq build-panel` (default: the bundled panel)")
+    p.add_argument("--lang", choices=["de", "en"], default="de", help="report language (default de)")
+    p.add_argument("--out", default="reports", metavar="DIR", help="output directory (default reports)")
+    p.add_argument("--seed", type=int, default=None,
+                   help="seed of every random draw (default: 20200901)")
+    p.add_argument("--no-pdf", action="store_true", help="skip the PDF (no chromium needed)")
+
+
+@command("report", "Make the evaluation report (HTML, PDF, tables as CSV/XLSX, manifest.json)")
+def report_cmd(args) -> int:
+    from .report import render_report
+
+    render_report(scenarios=args.scenario, data=args.data, lang=args.lang, out_dir=args.out,
+                  seed=args.seed, pdf=not args.no_pdf)
+    return 0
+
+
+report_cmd.configure = _report_opts

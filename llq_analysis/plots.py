@@ -239,6 +239,31 @@ def tile_grid_plot(grid: pd.DataFrame, *, indicator: str | None = None, lang: st
     return mark_simulated(fig, provenance, lang)
 
 
+# --------------------------------------------------------------------------- report (report_content.py)
+def funding_plot(funding: pd.DataFrame, *, lang: str = "de"):
+    """Money per year, one panel per city, stacked by strand (rows of ``data/funding.csv``)."""
+    plt, sns = _plt()
+    cities = [c for c in ("Bremen", "Bremerhaven") if c in set(funding["city"])]
+    fig, axes = plt.subplots(1, len(cities), figsize=(10, 3.6), squeeze=False,
+                             gridspec_kw={"width_ratios": [1.4] + [1] * (len(cities) - 1)})
+    colours = sns.color_palette("deep", 8)
+    for ax, city in zip(axes[0], cities, strict=True):
+        d = funding[funding["city"] == city].pivot_table(index="year", columns="strand",
+                                                         values="amount_eur", aggfunc="sum",
+                                                         fill_value=0.0) / 1000.0
+        bottom = None
+        for i, strand in enumerate(d.columns):
+            label = strand if len(strand) <= 34 else strand[:33] + "…"
+            ax.bar(d.index.astype(str), d[strand], bottom=bottom, color=colours[i % len(colours)],
+                   label=label, width=0.7)
+            bottom = d[strand] if bottom is None else bottom + d[strand]
+        ax.set_title(city, loc="left", fontweight="bold")
+        ax.set_ylabel("1.000 EUR" if lang == "de" else "EUR 1,000")
+        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=1, frameon=False)
+    fig.tight_layout()
+    return fig
+
+
 # --------------------------------------------------------------------------- staggered / dose
 def bacon_plot(frame: pd.DataFrame, *, ax=None, lang: str = "de", provenance: str = "user",
                twfe: float | None = None):
