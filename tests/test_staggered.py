@@ -437,3 +437,41 @@ def test_bacon_bad_input(mpdta):
     assert b.dropped["countyreal"].nunique() == 2
     kept = unbal[~unbal.countyreal.isin(b.dropped["countyreal"])]
     assert b.estimate == pytest.approx(_twfe_coef(kept, "lemp", "countyreal", "year", "D"), abs=1e-10)
+
+
+def test_cs_anticipation_and_universal_base(mpdta):
+    # anticipation = 1: post cells compare with g - 2; cohort 2004 has no such period -> dropped
+    a = staggered_did(mpdta, **KW, anticipation=1)
+    assert 2004 not in set(a.att_gt["group"]) and set(a.dropped["reason"]) == {
+        "treated from the first observed period: no pre-treatment period"}
+    att, se = closed_form_attgt(mpdta, unit="countyreal", time="year", cohort="first.treat", outcome="lemp",
+                                g=2007, t=2007, base=2005)
+    row = a.att_gt[(a.att_gt.group == 2007) & (a.att_gt.time == 2007)].iloc[0]
+    assert row.att == pytest.approx(att, abs=1e-12) and row.se == pytest.approx(se, rel=1e-9)
+    # universal base period: post cells unchanged, pre cells against g - 1, reference cell 0;
+    # with never-treated controls its pre-period event study equals Sun & Abraham's
+    u = staggered_did(mpdta, **KW, base_period="universal")
+    v = staggered_did(mpdta, **KW)
+    post_u = u.att_gt[u.att_gt.event_time >= 0].reset_index(drop=True)
+    post_v = v.att_gt[v.att_gt.event_time >= 0].reset_index(drop=True)
+    assert post_u["att"].to_numpy() == pytest.approx(post_v["att"].to_numpy(), abs=1e-12)
+    assert (u.att_gt.loc[u.att_gt.event_time == -1, "att"] == 0).all()
+    sa = sun_abraham(mpdta, **KW).table.set_index("term")
+    dyn = u.aggregate("dynamic").table.set_index("term")
+    for e in ("-4", "-3", "-2"):
+        assert dyn.loc[e, "estimate"] == pytest.approx(sa.loc[e, "estimate"], abs=1e-10)
+    assert u.pretest()["stat"] == pytest.approx(v.pretest()["stat"], rel=1e-9)
+
+
+def test_cs_treatment_column_checked(mpdta):
+    d = mpdta.assign(D=((mpdta["first.treat"] > 0) & (mpdta.year >= mpdta["first.treat"])).astype(int))
+    r = staggered_did(d, **KW, treatment="D")
+    assert r.estimate == pytest.approx(staggered_did(mpdta, **KW).estimate)
+    off = d.copy()
+    off.loc[(off["first.treat"] == 2004) & (off.year == 2006), "D"] = 0
+    with pytest.raises(DataValidationError, match="absorbing"):
+        staggered_did(off, **KW, treatment="D")
+    wrong = d.copy()
+    wrong.loc[(wrong["first.treat"] == 2007) & (wrong.year == 2006), "D"] = 1
+    with pytest.raises(DataValidationError, match="first.treat"):
+        staggered_did(wrong, **KW, treatment="D")

@@ -154,7 +154,8 @@ class StaggeredResult(EffectResult):
 def staggered_did(df: pd.DataFrame, *, outcome: str, unit: str, time: str, cohort: str,
                   control: str = "never_treated", covariates: Sequence[str] = (),
                   est_method: str = "reg", base_period: str = "varying", anticipation: int = 0,
-                  bootstrap: int = 0, seed: int | None = None, alpha: float = 0.05) -> StaggeredResult:
+                  bootstrap: int = 0, seed: int | None = None, alpha: float = 0.05,
+                  treatment: str | None = None) -> StaggeredResult:
     """Callaway & Sant'Anna (2021) group-time ATTs for staggered adoption, and their aggregations.
 
     Parameters
@@ -176,6 +177,9 @@ def staggered_did(df: pd.DataFrame, *, outcome: str, unit: str, time: str, cohor
         simultaneous (uniform, sup-t) bands over the cells / elements.
     seed : seed of the bootstrap draws (the same draws are reused by ``aggregate``).
     alpha : 1 - confidence level.
+    treatment : optional 0/1 column of the same design; if given it is checked: a treatment that
+        switches off (1 then 0) or disagrees with ``cohort`` (``1{t >= cohort}``) is an error naming
+        the units. (A cohort column by itself cannot switch off; it must be constant per unit.)
 
     Returns
     -------
@@ -205,7 +209,7 @@ def staggered_did(df: pd.DataFrame, *, outcome: str, unit: str, time: str, cohor
 
     prep = _prepare_staggered(df, outcome=outcome, unit=unit, time=time, cohort=cohort,
                               covariates=covariates, control=control, anticipation=int(anticipation),
-                              what="staggered_did")
+                              what="staggered_did", treatment=treatment)
     d, msgs = prep["data"], list(prep["warnings"])
 
     import diff_diff as dd
@@ -309,10 +313,11 @@ def staggered_did(df: pd.DataFrame, *, outcome: str, unit: str, time: str, cohor
 # ---------------------------------------------------------------------------------------------
 def _prepare_staggered(df: pd.DataFrame, *, outcome: str, unit: str, time: str, cohort: str,
                        covariates: list[str], control: str | None, anticipation: int,
-                       what: str) -> dict[str, Any]:
+                       what: str, treatment: str | None = None) -> dict[str, Any]:
     """Checks and cleaning shared by the staggered estimators. Returns the working frame with
     columns ``_u, _t (float), _g (float, 0 = never), _y, _x0..`` and what was dropped/recoded."""
     _prep.require_columns(df, {"outcome": outcome, "unit": unit, "time": time, "cohort": cohort,
+                               "treatment": treatment,
                                **{f"covariate {i + 1}": c for i, c in enumerate(covariates)}}, what=what)
     _prep.require_numeric(df, [outcome, *covariates], what=what)
     msgs: list[str] = []
@@ -339,6 +344,8 @@ def _prepare_staggered(df: pd.DataFrame, *, outcome: str, unit: str, time: str, 
                                            expected=f"one row per {unit} and {time}")
                                    for r, u, t in zip(ex.index, ex["_u"], ex["_t"], strict=True)], what=what)
     _prep.require_unit_constant(d, "_u", "_g", what=f"{what} (column {cohort!r} = first treated period)")
+    if treatment is not None:
+        _check_treatment(df.loc[d.index], d, treatment=treatment, unit=unit, time=time, cohort=cohort, what=what)
     periods = np.sort(d["_t"].unique())
     if len(periods) < 2:
         raise DataValidationError([Problem(column=time, expected="at least two periods with data")], what=what)
@@ -410,6 +417,32 @@ def _prepare_staggered(df: pd.DataFrame, *, outcome: str, unit: str, time: str, 
         to_label.setdefault(float(gval), int(gval) if float(gval).is_integer() else gval)
     return {"data": d.reset_index(drop=True), "warnings": msgs, "dropped": all_dropped,
             "periods": periods, "n_unbalanced_units": n_unbal, "to_label": to_label}
+
+
+def _check_treatment(df: pd.DataFrame, d: pd.DataFrame, *, treatment: str, unit: str, time: str, cohort: str,
+                     what: str) -> None:
+    """A 0/1 treatment must be absorbing and equal ``1{t >= cohort}`` (cohort 0 = never)."""
+    _prep.require_numeric(df, [treatment], what=what)
+    dv = pd.to_numeric(df[treatment]).astype(float).to_numpy()
+    ok = np.isin(dv, (0.0, 1.0)) | np.isnan(dv)
+    if not ok.all():
+        rows = df.index[~ok][:10]
+        raise DataValidationError([Problem(column=treatment, row=r, value=df.at[r, treatment],
+                                           expected="0/1 or True/False") for r in rows], what=what)
+    tmp = pd.DataFrame({"u": d["_u"].to_numpy(), "t": d["_t"].to_numpy(), "d": np.nan_to_num(dv)})
+    sw = _prep.switching_off(tmp, unit="u", time="t", treatment="d")
+    if len(sw):
+        raise DataValidationError([Problem(column=treatment, row=u, expected=f"an absorbing treatment (staggered "
+                                           f"adoption): {unit} {u!r} is treated from {_lab(on)} but not in "
+                                           f"{_lab(off)}; Callaway & Sant'Anna needs treatment that stays on")
+                                   for u, on, off in sw.head(20).itertuples(index=False)], what=what)
+    implied = ((d["_g"] > 0) & (d["_t"] >= d["_g"])).to_numpy()
+    bad = (~np.isnan(dv)) & (implied != (dv == 1))
+    if bad.any():
+        rows = d.index[bad][:10]
+        raise DataValidationError([Problem(column=treatment, row=r, value=df.at[r, treatment],
+                                           expected=f"{int(implied[d.index.get_loc(r)])} = 1{{{time} >= {cohort}}} "
+                                           f"({cohort} = {_lab(d.at[r, '_g'])})") for r in rows], what=what)
 
 
 def _event_time(g: np.ndarray, t: np.ndarray, periods: np.ndarray) -> np.ndarray:
