@@ -51,35 +51,7 @@ def coef_plot(frame: pd.DataFrame, *, x: str = "term", ax=None, lang: str = "de"
     return mark_simulated(fig, provenance, lang)
 
 
-def event_study_plot(table: pd.DataFrame, *, ax=None, lang: str = "de", provenance: str = "user",
-                     title: str | None = None):
-    """Event-study coefficients with 95 % intervals by relative period (``rel_time``).
-
-    The reference period(s) (``reference=True``, estimate 0) are drawn as open markers at 0; a
-    dashed vertical line separates pre- from post-treatment periods.
-    """
-    plt, _ = _plt()
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(7, 4))
-    else:
-        fig = ax.figure
-    d = table.sort_values("rel_time")
-    isref = d["reference"].astype(bool) if "reference" in d else pd.Series(False, index=d.index)
-    est = d[~isref]
-    ax.errorbar(est["rel_time"], est["estimate"],
-                yerr=[est["estimate"] - est["ci_low"], est["ci_high"] - est["estimate"]],
-                fmt="o", capsize=3, color="#1f4e79")
-    ax.plot(d.loc[isref, "rel_time"], d.loc[isref, "estimate"], "o", mfc="white", color="#1f4e79")
-    ax.axhline(0.0, color="grey", lw=1, ls="--")
-    ax.axvline(-0.5, color="#b00020", lw=1, ls=":")
-    ax.set_xlabel(t("relative_period", lang))
-    ax.set_ylabel(t("estimate", lang))
-    if title:
-        ax.set_title(title)
-    fig.tight_layout()
-    return mark_simulated(fig, provenance, lang)
-
-
+# --------------------------------------------------------------------------- before / after
 _GROUP_COLOURS = {"funded": "#c0392b", "comparison": "#1f4e79"}
 
 
@@ -138,6 +110,36 @@ def before_after_plot(result, *, lang: str = "de"):
     return mark_simulated(fig, result.provenance, lang)
 
 
+def event_study_plot(table: pd.DataFrame, *, ax=None, lang: str = "de", provenance: str = "user",
+                     title: str | None = None):
+    """Event-study coefficients with 95 % intervals by relative period (``rel_time``).
+
+    The reference period(s) (``reference=True``, estimate 0) are drawn as open markers at 0; a
+    dashed vertical line separates pre- from post-treatment periods.
+    """
+    plt, _ = _plt()
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(7, 4))
+    else:
+        fig = ax.figure
+    d = table.sort_values("rel_time")
+    isref = d["reference"].astype(bool) if "reference" in d else pd.Series(False, index=d.index)
+    est = d[~isref]
+    ax.errorbar(est["rel_time"], est["estimate"],
+                yerr=[est["estimate"] - est["ci_low"], est["ci_high"] - est["estimate"]],
+                fmt="o", capsize=3, color="#1f4e79")
+    ax.plot(d.loc[isref, "rel_time"], d.loc[isref, "estimate"], "o", mfc="white", color="#1f4e79")
+    ax.axhline(0.0, color="grey", lw=1, ls="--")
+    ax.axvline(-0.5, color="#b00020", lw=1, ls=":")
+    ax.set_xlabel(t("relative_period", lang))
+    ax.set_ylabel(t("estimate", lang))
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return mark_simulated(fig, provenance, lang)
+
+
+# --------------------------------------------------------------------------- data overview
 def coverage_heatmap(coverage: pd.DataFrame, *, lang: str = "de", provenance: str = "user"):
     """Heatmap indicators x years of the number of quartiers with a value (from ``overview.coverage``)."""
     plt, sns = _plt()
@@ -314,5 +316,126 @@ def dose_curve_plot(curve: pd.DataFrame, *, ax=None, lang: str = "de", provenanc
     ax.set_ylabel(f"{t('dose.effect', lang)}" + (f" ({t(outcome, lang)})" if outcome else ""))
     ax.set_title(t("method.dose", lang))
     ax.legend(fontsize=8)
+    fig.tight_layout()
+    return mark_simulated(fig, provenance, lang)
+
+
+def explorer_plot(projection, *, outcome: str = "sgb2_rate", names: dict | None = None, top: int = 12,
+                  lang: str = "de"):
+    """Scenario explorer chart: EUR per resident of the ``top`` best-funded quartiers (left) and the
+    projected change of ``outcome`` per city with its 95 % interval (right).
+
+    ``projection``: a :class:`llq_analysis.projection.Projection`; ``names``: quartier_id -> label.
+    """
+    plt, _ = _plt()
+    colours = {"Bremen": "#1f4e79", "Bremerhaven": "#c55a11"}
+    q = projection.quartiers
+    q = q[(q["outcome"] == outcome) & (q["amount_eur"] > 0)].nlargest(top, "amount_eur")[::-1]
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.8), gridspec_kw={"width_ratios": [3, 2]})
+    labels = [(names or {}).get(i, i) for i in q["quartier_id"]]
+    ax1.barh(range(len(q)), q["eur_per_capita"], color=[colours.get(c, "grey") for c in q["city"]])
+    ax1.set_yticks(range(len(q)))
+    ax1.set_yticklabels(labels, fontsize=8)
+    ax1.set_xlabel(t("eur_per_capita", lang))
+    ax1.set_title(t("dash.chart_title", lang).format(n=len(q)), fontsize=10)
+    c = projection.cities[projection.cities["outcome"] == outcome].reset_index(drop=True)
+    xs = range(len(c))
+    ax2.errorbar(list(xs), c["change_pp"], yerr=[c["change_pp"] - c["change_pp_low"],
+                                                 c["change_pp_high"] - c["change_pp"]],
+                 fmt="o", capsize=4, color="#1f4e79")
+    ax2.axhline(0.0, color="grey", lw=0.8, ls="--")
+    ax2.set_xticks(list(xs))
+    ax2.set_xticklabels([t("dash.both", lang).split(" (")[0] if v == "Land Bremen" else v for v in c["city"]],
+                        fontsize=8)
+    ax2.set_ylabel(t("dash.col.pp", lang))
+    ax2.set_title(t(outcome, lang), fontsize=10)
+    fig.subplots_adjust(left=0.2, right=0.98, bottom=0.14, top=0.9, wspace=0.35)  # no tight_layout: one draw
+    return mark_simulated(fig, projection.provenance, lang)
+
+
+# -- synthetic control and sensitivity (impact/synth.py, impact/sensitivity.py) -----------------
+def synth_plot(result, *, lang: str = "de"):
+    """Synthetic control / SDID: (left) treated vs synthetic path, (right) gap of the treated unit
+    and, if computed, the in-space placebo gaps (grey)."""
+    plt, _ = _plt()
+    ex = result.extras
+    has_gap = ex.get("gap") is not None
+    fig, axes = plt.subplots(1, 2 if has_gap else 1, figsize=(11 if has_gap else 6, 4), squeeze=False)
+    ax = axes[0, 0]
+    tt = ex.get("treatment_time")
+    tr = ex["treated_path"]
+    xs = list(range(len(tr)))
+    ax.plot(xs, tr.to_numpy(), color="#1f4e79", lw=2, label=t("synth.treated", lang))
+    if ex.get("synthetic") is not None:
+        ax.plot(xs, ex["synthetic"].to_numpy(), color="#c0504d", lw=2, ls="--", label=t("synth.synthetic", lang))
+    labels = [str(v) for v in tr.index]
+    step = max(1, len(xs) // 10)
+    for a in axes[0]:
+        a.set_xticks(xs[::step])
+        a.set_xticklabels(labels[::step], rotation=45, ha="right")
+        if tt is not None and tt in list(tr.index):
+            a.axvline(list(tr.index).index(tt) - 0.5, color="grey", ls=":", lw=1)
+    ax.set_ylabel(t(result.spec.get("outcome", ""), lang))
+    ax.set_title(t("method." + result.method, lang))
+    ax.legend(loc="best", fontsize=9)
+    if has_gap:
+        ax2 = axes[0, 1]
+        pg = ex.get("placebo_gaps")
+        if pg is not None:
+            for c in pg.columns:
+                ax2.plot(xs, pg[c].to_numpy(), color="grey", alpha=0.3, lw=0.8)
+        ax2.plot(xs, ex["gap"].to_numpy(), color="#1f4e79", lw=2, label=t("synth.gap", lang))
+        ax2.axhline(0, color="black", lw=0.8)
+        ax2.set_title(t("synth.gap_title", lang) if pg is not None else t("synth.gap", lang))
+        ax2.legend(loc="best", fontsize=9)
+    fig.tight_layout()
+    return mark_simulated(fig, result.provenance, lang)
+
+
+def honest_did_plot(result, *, ax=None, lang: str = "de"):
+    """Robust confidence intervals over the sensitivity grid (M or Mbar), original CI first."""
+    plt, _ = _plt()
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(7, 4))
+    else:
+        fig = ax.figure
+    tab = result.table
+    orig = result.original
+    xs = [0] + list(range(1, len(tab) + 1))
+    lo = [orig["ci_low"], *tab["ci_low"]]
+    hi = [orig["ci_high"], *tab["ci_high"]]
+    colors = ["#7f7f7f"] + ["#1f4e79"] * len(tab)
+    for x, a, b, c in zip(xs, lo, hi, colors, strict=True):
+        ax.plot([x, x], [a, b], color=c, lw=3)
+    ax.axhline(0, color="grey", lw=1, ls="--")
+    ax.set_xticks(xs)
+    ax.set_xticklabels([t("honest.original", lang)] + [f"{v:g}" for v in tab["M"]], rotation=0)
+    ax.set_xlabel(t("honest.mbar" if result.method == "relative_magnitude" else "honest.m", lang))
+    ax.set_ylabel(t("honest.robust_ci", lang))
+    fig.tight_layout()
+    return mark_simulated(fig, result.provenance, lang)
+
+
+def leave_one_out_plot(table: pd.DataFrame, *, full_estimate: float, ax=None, lang: str = "de",
+                       provenance: str = "user"):
+    """Estimate without each unit (rows of ``table``: ``dropped_unit, estimate, ci_low, ci_high``)
+    against the full-sample estimate (dashed line)."""
+    plt, _ = _plt()
+    d = table.reset_index(drop=True)
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(7, max(3.0, 0.3 * len(d) + 1)))
+    else:
+        fig = ax.figure
+    ys = list(range(len(d)))
+    lo = (d["estimate"] - d["ci_low"]).fillna(0).to_numpy()
+    hi = (d["ci_high"] - d["estimate"]).fillna(0).to_numpy()
+    ax.errorbar(d["estimate"], ys, xerr=[lo, hi], fmt="o", color="#1f4e79", capsize=3)
+    ax.axvline(full_estimate, color="#c0504d", ls="--", lw=1.5, label=t("loo.full", lang))
+    ax.axvline(0, color="grey", lw=1)
+    ax.set_yticks(ys)
+    ax.set_yticklabels([str(v) for v in d["dropped_unit"]])
+    ax.set_xlabel(t("estimate", lang))
+    ax.set_title(t("loo.title", lang))
+    ax.legend(loc="best", fontsize=9)
     fig.tight_layout()
     return mark_simulated(fig, provenance, lang)
