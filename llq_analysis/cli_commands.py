@@ -125,6 +125,9 @@ def _app_opts(p: argparse.ArgumentParser) -> None:
                    help="URL prefix when served behind a reverse proxy, e.g. /llq/ (see docs/dashboard.md)")
     p.add_argument("--ip", default="127.0.0.1",
                    help="interface to listen on (default 127.0.0.1; use a reverse proxy for colleagues)")
+    p.add_argument("--no-estimate", action="store_true",
+                   help="do not estimate the dose-response effect before starting (explorer uses the cache "
+                        "if present, else an assumption)")
     p.add_argument("--preheat", type=int, default=0, metavar="N",
                    help="keep N kernels with the explorer already built (faster first page; default 0)")
 
@@ -136,8 +139,15 @@ def app_cmd(args) -> int:
     import subprocess
     import sys
 
-    from .dashboard import voila_argv
+    from .dashboard import estimate_effects, voila_argv
 
+    if not args.no_estimate:
+        print("llq app: Dosis-Wirkung (geschätzter Effekt je EUR/Einwohner) aus dem Zwischenspeicher "
+              "oder einmalig neu schätzen ...", flush=True)
+        try:
+            estimate_effects()
+        except (ImportError, ValueError, OSError) as exc:  # the explorer then starts with an assumption
+            print(f"llq app: keine Schätzung ({exc}); der Explorer nutzt eine Annahme", file=sys.stderr)
     argv = voila_argv(port=args.port, open_browser=not args.no_browser, base_url=args.base_url,
                       ip=args.ip, preheat=args.preheat)
     print(f"llq app: {' '.join(argv[2:])}", flush=True)
