@@ -270,9 +270,8 @@ def _validate_tree(tree: Mapping, known: Mapping[str, str] | None) -> list[str]:
     if not isinstance(budget, Mapping):
         out.append("budget: missing (expected total_eur and city_share)")
         return out
-    total = None
     if "total_eur" in budget:
-        total = _check_money(budget["total_eur"], "budget.total_eur", out)
+        _check_money(budget["total_eur"], "budget.total_eur", out)
     else:
         out.append("budget.total_eur: missing")
     shares = budget.get("city_share")
@@ -314,7 +313,6 @@ def _validate_tree(tree: Mapping, known: Mapping[str, str] | None) -> list[str]:
         out.append("cities: missing (expected the strands of Bremen and Bremerhaven)")
         return out
     for c in CITIES:
-        city_budget = None if total is None or c not in city_share else total * city_share[c]
         cnode = cities.get(c)
         strands = cnode.get("strands") if isinstance(cnode, Mapping) else None
         if not strands:
@@ -327,7 +325,7 @@ def _validate_tree(tree: Mapping, known: Mapping[str, str] | None) -> list[str]:
         ssum = 0.0
         ok = True
         for s, node in strands.items():
-            _validate_strand(node, c, str(s), city_budget, known, out)
+            _validate_strand(node, c, str(s), known, out)
             sh = _check_share(node.get("share") if isinstance(node, Mapping) else None,
                               f"{_strand_path(c, s)}.share", out) \
                 if isinstance(node, Mapping) and "share" in node else None
@@ -342,8 +340,8 @@ def _validate_tree(tree: Mapping, known: Mapping[str, str] | None) -> list[str]:
     return out
 
 
-def _validate_strand(node: Any, city: str, strand: str, city_budget: float | None,
-                     known: Mapping[str, str] | None, out: list[str]) -> None:
+def _validate_strand(node: Any, city: str, strand: str, known: Mapping[str, str] | None,
+                     out: list[str]) -> None:
     path = _strand_path(city, strand)
     if not isinstance(node, Mapping):
         out.append(f"{path}: expected the strand's settings (share, rule, ...), found {node!r}")
@@ -406,13 +404,6 @@ def _validate_strand(node: Any, city: str, strand: str, city_budget: float | Non
     for q, c in caps.items():
         if q not in floors and floor_eur is not None and c < floor_eur:
             out.append(f"{path}.caps.{q}: cap {c!r} EUR below floor_eur {floor_eur!r} EUR")
-    if city_budget is not None and isinstance(node.get("share"), (int, float, Mapping)):
-        sh = _v(node.get("share"))
-        if _is_number(sh):
-            sb = city_budget * float(sh)
-            if sum(floors.values()) > sb + 0.005:
-                out.append(f"{path}.floors: floors sum to {_fmt_eur(sum(floors.values()), 'en')} but the "
-                           f"strand budget is {_fmt_eur(sb, 'en')}")
     el = node.get("eligibility")
     if el is not None:
         if not isinstance(el, Mapping):
@@ -914,13 +905,19 @@ def largest_remainder(total_cents: int, weights: np.ndarray) -> np.ndarray:
                          np.full(n, np.inf))
 
 
-def _round_capped(quota: np.ndarray, total: int, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """Whole cents close to ``quota`` (largest remainder) with ``lo <= x <= hi`` and sum == total."""
+def _round_capped(quota: np.ndarray, total: int, lo: np.ndarray, hi: np.ndarray,
+                  priority: np.ndarray | None = None) -> np.ndarray:
+    """Whole cents close to ``quota`` (largest remainder) with ``lo <= x <= hi`` and sum == total.
+
+    Equal remainders are broken by ``priority`` (higher first; e.g. the need index, so that more
+    need never gets a cent less), then by position.
+    """
     fl = np.floor(quota + 1e-7)
     fl = np.minimum(np.maximum(fl, lo), hi)
     x = fl.astype(np.int64)
     r = int(total - x.sum())
-    rem = quota - fl
+    rem = np.round(quota - fl, 9)  # remainders equal up to float noise count as ties
+    pr = np.zeros(len(x)) if priority is None else np.nan_to_num(np.asarray(priority, float), nan=-np.inf)
     guard = 0
     while r != 0:
         guard += 1
@@ -930,7 +927,7 @@ def _round_capped(quota: np.ndarray, total: int, lo: np.ndarray, hi: np.ndarray)
             room = np.flatnonzero(x < hi)
             if len(room) == 0:
                 raise InfeasibleAllocationError("rounding to cents: every quartier is at its cap")
-            order = room[np.argsort(-rem[room], kind="stable")]
+            order = room[np.lexsort((room, -pr[room], -rem[room]))]
             take = order[:r]
             x[take] += 1
             rem[take] -= 1
@@ -938,7 +935,7 @@ def _round_capped(quota: np.ndarray, total: int, lo: np.ndarray, hi: np.ndarray)
             room = np.flatnonzero(x > lo)
             if len(room) == 0:
                 raise InfeasibleAllocationError("rounding to cents: every quartier is at its floor")
-            order = room[np.argsort(rem[room], kind="stable")]
+            order = room[np.lexsort((-room, pr[room], rem[room]))]
             take = order[:-r]
             x[take] -= 1
             rem[take] += 1
@@ -947,7 +944,7 @@ def _round_capped(quota: np.ndarray, total: int, lo: np.ndarray, hi: np.ndarray)
 
 
 def capped_proportional(total: int, w: np.ndarray, lo: np.ndarray, hi: np.ndarray, *,
-                        what: str = "allocation") -> np.ndarray:
+                        what: str = "allocation", priority: np.ndarray | None = None) -> np.ndarray:
     """Whole cents ``x = clip(lam * w, lo, hi)`` with ``sum(x) == total`` (exact breakpoint solve).
 
     ``lo``/``hi`` in cents (``hi`` may be ``inf``). Monotone: a larger weight never gets less
@@ -991,7 +988,7 @@ def capped_proportional(total: int, w: np.ndarray, lo: np.ndarray, hi: np.ndarra
         lam = bps[-1] + (total - sv[-1]) / slope
     quota = np.clip(lam * w, lo, hi)
     quota[~pos] = lo[~pos]
-    return _round_capped(quota, int(total), lo, hi)
+    return _round_capped(quota, int(total), lo, hi, priority)
 
 
 def _city_cents(tree: Mapping) -> dict[str, int]:
@@ -1302,7 +1299,12 @@ def _allocate_strand(tree_node: Mapping, city: str, strand: str, cents: int, geo
             f"{path}: all weights are zero among the {len(idx)} eligible quartiers (rule {rule!r}"
             + (", need_transform 'positive': no eligible quartier has above-average need" if rule in
                ("need", "hybrid") else "") + ")")
-    x = capped_proportional(cents, w, floors, caps, what=path)
+    prio = None
+    if uses_need:
+        prio = geo.need[[i for i in idx if i >= 0]]
+        if len(prio) < len(idx):
+            prio = np.append(prio, -np.inf)
+    x = capped_proportional(cents, w, floors, caps, what=path, priority=prio)
     return idx, x, uses_need
 
 

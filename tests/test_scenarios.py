@@ -203,7 +203,6 @@ def test_null_deletes_and_a_new_strand_needs_a_rule():
      "cap_eur", "below floor"),
     ({"cities.Bremen.strands.quartierszentren.floors": {"HB-tenever": 70000},
       "cities.Bremen.strands.quartierszentren.caps": {"HB-tenever": 60000}}, "floors.HB-tenever", "above the cap"),
-    ({"cities.Bremen.strands.quartierszentren.floors": {"HB-tenever": 900000}}, "floors", "strand budget"),
     ({"cities.Bremen.strands.quartierszentren.rule": "bedarf"}, "rule", "unknown rule"),
     ({"cities.Bremen.strands.quartierszentren.share": 1.5}, "quartierszentren.share", "outside [0, 1]"),
     ({"cities.Bremen.strands.quartierszentren.eligibility": {"top_k": 0}}, "top_k", ">= 1"),
@@ -393,6 +392,13 @@ def test_floors_caps_per_capita_and_infeasibility_name_the_constraint():
                 "floors": {"HB-q1": 5}}}
     with pytest.raises(InfeasibleAllocationError, match="floors.HB-q1.*not eligible"):
         _alloc(tree(total=100.0, hb_strands=st), q)
+
+
+def test_floors_above_the_strand_budget_are_infeasible(bundled):
+    q, p, _ = bundled
+    s = load_scenario(BASELINE).with_changes({"cities.Bremen.strands.quartierszentren.floors": {"HB-tenever": 900000}})
+    with pytest.raises(InfeasibleAllocationError, match=r"quartierszentren: floors sum to 900,000 EUR"):
+        allocate(s, q, panel=p)
 
 
 def test_need_rule_without_panel_is_a_clear_error():
