@@ -30,6 +30,10 @@ LABELS: dict[str, dict[str, str]] = {
     "method.dose": {"de": "Dosis-Wirkung je EUR/Einwohner", "en": "Dose-response per EUR/resident"},
     "method.synth": {"de": "Synthetische Kontrolle", "en": "Synthetic control"},
     "method.sdid": {"de": "Synthetische DiD", "en": "Synthetic DiD"},
+    "method.wild_bootstrap": {"de": "Wilder Cluster-Bootstrap (TWFE)", "en": "Wild cluster bootstrap (TWFE)"},
+    "method.randomization_inference": {"de": "Randomisierungsinferenz (TWFE)",
+                                       "en": "Randomization inference (TWFE)"},
+    "pretrend_test": {"de": "Test auf parallele Vortrends (Wald)", "en": "Pre-trend test (Wald)"},
     # synthetic control and sensitivity (impact/synth.py, impact/sensitivity.py)
     "synth.treated": {"de": "gefördert (beobachtet)", "en": "treated (observed)"},
     "synth.synthetic": {"de": "synthetische Kontrolle", "en": "synthetic control"},

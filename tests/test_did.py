@@ -337,3 +337,29 @@ def test_twfe_simulation_bias_and_coverage(mpdta):
     assert abs(est.mean() - effect) < 0.05 * effect
     assert 0.88 <= cover / reps <= 1.0  # CR1: ~95 %
     assert cover_iid / reps < 0.86  # negative control: iid SEs ignore serial correlation and under-cover
+
+
+# -- bundled panel: irregular election years, unbalanced outcome -------------------------------
+def test_bundled_panel_turnout_irregular_years(panel, mpdta):
+    df = panel.assign(D=((panel.llq_first_year > 0) & (panel.year >= panel.llq_first_year)).astype(int))
+    n_missing = int(df.turnout_buergerschaft.isna().sum())
+    assert n_missing > 0
+    with pytest.warns(DroppedRowsWarning, match=f"{n_missing} of {len(df)} rows"):
+        r = llq.twfe(df, outcome="turnout_buergerschaft", unit="quartier_id", time="year", treatment="D")
+    assert r.n_obs + len(r.dropped) == len(df)
+    assert set(r.dropped["missing"]) == {"turnout_buergerschaft"}
+    assert r.provenance == "simulated" and "Simulierte Daten" in r.summary()
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        es = llq.event_study(df, outcome="turnout_buergerschaft", unit="quartier_id", time="year",
+                             cohort="llq_first_year", ref=-2)
+    # election years every 4 years: relative periods only estimable where the data allow;
+    # the others are reported (NaN + warning), never silently dropped; no internal names leak
+    msgs = [str(w.message) for w in rec]
+    assert not any("x1__" in m or "__" in m for m in msgs)
+    nan_periods = es.table.loc[~es.table.reference & es.table.estimate.isna(), "rel_time"].tolist()
+    if nan_periods:
+        assert any("collinear" in w for w in es.warnings)
+    with pytest.raises(DataValidationError, match="relative periods present"):
+        _quiet(llq.event_study, df, outcome="turnout_buergerschaft", unit="quartier_id", time="year",
+               cohort="llq_first_year", ref=-10)

@@ -125,6 +125,8 @@ def _feols(data: pd.DataFrame, *, y: str, regressors: Sequence[str], unit: str, 
     fml = f"y__ ~ {' + '.join(names.values())} | u__ + t__"
     with warnings.catch_warnings():  # pyfixest 0.60 uses pandas' deprecated inplace= (noise only)
         warnings.filterwarnings("ignore", message="The inplace keyword", module="pyfixest")
+        # collinear regressors are reported by the caller with their real names
+        warnings.filterwarnings("ignore", message=r"\s*\d+ variables? dropped due to multicollinearity")
         try:
             fit = pf.feols(fml, data=d, vcov=vc, ssc=ssc, fixef_rm="none", weights="w__" if weights else None,
                            copy_data=False, store_data=False, lean=True)
@@ -415,6 +417,15 @@ class EventStudyResult(EffectResult):
     period(s) with estimate 0 and ``reference=True``); ``extras["pretrend"]`` holds the joint
     Wald test of all pre-period coefficients (``stat``, ``df``, ``pvalue``, ``f_stat``, ``f_pvalue``).
     """
+
+    def summary(self, lang: str = "de") -> str:
+        """Text summary plus the joint pre-trend test."""
+        from ..i18n import t
+
+        pt = self.extras.get("pretrend", {})
+        line = (f"{t('pretrend_test', lang)}: chi2 = {pt.get('stat', math.nan):.3f}, df = {pt.get('df', 0)}, "
+                f"p = {pt.get('pvalue', math.nan):.3f}")
+        return super().summary(lang) + "\n" + line
 
     def plot(self, ax=None, lang: str = "de"):
         """Coefficients with 95 % CIs by relative period, reference period at 0 (see plots.py)."""
