@@ -105,7 +105,7 @@ def before_after_plot(result, *, lang: str = "de"):
     ax.set_title(f"{t('ba.change', lang)}: {t('ba.difference', lang)} {result.estimate:+.2f} "
                  f"[{lo:+.2f}, {hi:+.2f}]", fontsize=10)
     ax.set_xlabel("")
-    ax.set_ylabel(f"{t('ba.change', lang)} ({t(ind, lang)})")
+    ax.set_ylabel(t("ba.change", lang))
     fig.tight_layout(rect=(0, 0.04, 1, 1))
     return mark_simulated(fig, result.provenance, lang)
 
