@@ -45,6 +45,7 @@ _API: dict[str, str] = {
     "EffectResult": "impact.results",
     # before / after
     "compare_before_after": "before_after",
+    "write_overview": "overview",
     # scenarios and projection
     "Scenario": "scenarios",
     "load_scenario": "scenarios",
