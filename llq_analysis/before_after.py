@@ -405,6 +405,10 @@ def compare_before_after(
 
     warn: list[str] = []
     years_all = pd.to_numeric(panel[time], errors="coerce")
+    bad_time = years_all.isna() | (years_all % 1 != 0)
+    if bad_time.any():
+        raise ValueError(f"column {time!r} must hold whole years; found {panel.loc[bad_time, time].iloc[0]!r} "
+                         f"in row {panel.index[bad_time][0]!r}")
     value = pd.to_numeric(panel[indicator], errors="coerce").astype(float)
     has = value.notna()
     years_with_data = sorted(int(y) for y in years_all[has].unique())

@@ -284,6 +284,9 @@ def test_bad_frames():
         llq.compare_before_after(num, indicator="y", funded="treat", pre=(2017, 2018), post=(2021, 2022))
     with pytest.raises(TypeError):
         llq.compare_before_after(df.to_dict(), indicator="y", funded="treat")
+    quarters = df.assign(year=df["year"].astype(str) + "Q1")
+    with pytest.raises(ValueError, match="whole years.*2017Q1"):
+        llq.compare_before_after(quarters, indicator="y", funded="treat", pre=(2017, 2018), post=(2021, 2022))
 
 
 def test_quartier_without_window_value_is_reported_not_silently_dropped():
