@@ -357,10 +357,12 @@ def twfe(df: pd.DataFrame, *, outcome: str, unit: str, time: str, treatment: str
                                            expected="a non-negative weight") for r in bad], what=what)
     d = _prep.as_float(data[treatment])
     binary = bool(np.isin(d, (0.0, 1.0)).all())
-    treated_units = pd.Series(d != 0).groupby(data[unit].to_numpy()).any()
+    ucodes = pd.factorize(data[unit])[0]
+    n_on = np.bincount(ucodes, weights=(d != 0).astype(float))
+    n_u = np.bincount(ucodes)
+    treated_units = n_on > 0
     if treated_units.all() and binary:
-        always = pd.Series(d != 0).groupby(data[unit].to_numpy()).all()
-        if always.all():
+        if (n_on == n_u).all():
             raise DataValidationError([Problem(column=treatment, expected="some untreated unit-periods: "
                                                "every unit is treated in every period")], what=what)
         warns.append(f"{what}: every unit is treated at some point (no never-treated units); the "
@@ -370,12 +372,12 @@ def twfe(df: pd.DataFrame, *, outcome: str, unit: str, time: str, treatment: str
                                            "(the treatment is zero everywhere)")], what=what)
     from .inference import demean
 
-    fe = (pd.factorize(data[unit])[0], pd.factorize(data[time])[0])
+    fe = (ucodes, pd.factorize(data[time])[0])
     if float(np.sum(demean(d, fe) ** 2)) <= 1e-10 * max(1.0, float(np.sum(d ** 2))):
         raise DataValidationError([Problem(column=treatment, expected="a treatment that varies within units "
                                            "over time beyond the common time pattern; it is collinear with "
                                            "the unit and time fixed effects")], what=what)
-    n_cl = int(data[cluster].nunique())
+    n_cl = len(pd.unique(data[cluster].to_numpy()))
     n_tr = _prep.n_treated_clusters(data[cluster], d)
     if _is_clustered(vcov):
         msg = _prep.few_clusters_warning(n_tr, n_cl, threshold=few_treated_threshold, what=what)
@@ -388,11 +390,19 @@ def twfe(df: pd.DataFrame, *, outcome: str, unit: str, time: str, treatment: str
                                            "with the unit and time fixed effects (and covariates)")], what=what)
     table = _table(fit, [treatment, *covariates], alpha)
     h = table.iloc[0]
-    switch = None
+    switch, tnum = None, None
     if binary:
-        tnum, _ = _prep.time_index(data[time])
-        tmp = pd.DataFrame({"u": data[unit].to_numpy(), "t": tnum.to_numpy(), "d": d})
-        switch = _prep.switching_off(tmp, unit="u", time="t", treatment="d").rename(columns={"u": unit})
+        tcol = data[time]
+        try:
+            tnum = tcol if pd.api.types.is_numeric_dtype(tcol) else _prep.time_index(tcol)[0]
+        except DataValidationError:  # unorderable labels: TWFE needs no order, skip this check
+            tnum = None
+    if tnum is not None:
+        tmp = pd.DataFrame({"u": ucodes, "t": tnum.to_numpy(), "d": d})
+        switch = _prep.switching_off(tmp, unit="u", time="t", treatment="d")
+        if len(switch):
+            switch["u"] = data[unit].to_numpy()[np.unique(ucodes, return_index=True)[1]][switch["u"].to_numpy(int)]
+        switch = switch.rename(columns={"u": unit})
     inference = (f"{vcov} clustered by {cluster} ({fit.n_clusters} clusters), t({fit.df_t:g})"
                  if _is_clustered(vcov) else f"{vcov}, t({fit.df_t:g})")
     return EffectResult(

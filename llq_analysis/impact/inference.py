@@ -206,7 +206,7 @@ def wild_cluster_bootstrap(df: pd.DataFrame, *, outcome: str, unit: str, time: s
 
     * ``impose_null=True`` (WCR, recommended; MacKinnon & Webb 2017): bootstrap samples are built
       from the residuals of the model restricted to ``beta = null``. p-value: share of
-      ``|t*| >= |t|`` (symmetric, ties counted: conservative). **CI by test inversion**: the set of
+      ``|t*| >= |t|`` (symmetric, ties counted: conservative; 0 means below ``1/reps``). **CI by test inversion**: the set of
       ``beta0`` whose WCR p-value exceeds ``alpha`` (same draws for every ``beta0``; bisection).
       The CI can be unbounded (``inf``) with very few clusters.
     * ``impose_null=False`` (WCU): residuals of the unrestricted model; **percentile-t CI**
