@@ -783,8 +783,9 @@ def synthetic_did(df: pd.DataFrame, *, outcome: str, unit: str, time: str, treat
             fake = np.full((replications, n_co), np.inf)
             for b in range(replications):
                 fake[b, rng.permutation(n_co)[:n_tr]] = tr_cohorts
-            draws = np.concatenate([_sdid_all(Y[co], fake[i:i + 50], times)[0]
-                                    for i in range(0, replications, 50)])
+            chunk = max(1, min(64, int(2e8 // (8 * max(n_co, len(times)) ** 2))))  # Gram <= 200 MB
+            draws = np.concatenate([_sdid_all(Y[co], fake[i:i + chunk], times)[0]
+                                    for i in range(0, replications, chunk)])
             se = float(np.std(draws, ddof=0))
     else:
         if not all(p["n_treated"] > 1 for p in parts):
