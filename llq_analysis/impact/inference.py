@@ -213,7 +213,8 @@ def wild_cluster_bootstrap(df: pd.DataFrame, *, outcome: str, unit: str, time: s
       ``beta_hat +- q_{1-alpha}(|t*|) * se``.
 
     ``weights_type``: ``"webb"`` (default with fewer than 12 clusters) or ``"rademacher"``
-    (default otherwise; all 2^G sign vectors when ``2**G <= reps``).
+    (default otherwise; all 2^G sign vectors when ``2**G <= reps``). ``seed`` (default 1) makes
+    the draws reproducible; ``None`` draws fresh ones.
 
     Computation: exact on the Frisch-Waugh-Lovell residualized problem, fully vectorized:
     the bootstrap scores are a (reps x G) matrix product (Roodman et al. 2019), so fixed effects
@@ -259,11 +260,18 @@ def wild_cluster_bootstrap(df: pd.DataFrame, *, outcome: str, unit: str, time: s
     Cy, Cx = _cross_matrices(p)
     VA, VQ = V @ Ag, V @ Qg
     # bootstrap scores (B x G) at null b0:  P - b0 * R  (both linear in the weights V), so the
-    # squared-score sums are a quadratic in b0 with coefficients pp, pr, rr (B-vectors each)
-    P = V @ Cy.T - np.outer(VA / Q, Qg)
-    R = V @ Cx.T - np.outer(VQ / Q, Qg)
-    pp, pr, rr = (np.einsum("bg,bg->b", P, P), np.einsum("bg,bg->b", P, R),
-                  np.einsum("bg,bg->b", R, R))
+    # squared-score sums are a quadratic in b0 with coefficients pp, pr, rr (B-vectors each);
+    # computed in blocks of draws to bound memory with many clusters
+    nb = V.shape[0]
+    pp, pr, rr = np.empty(nb), np.empty(nb), np.empty(nb)
+    block = max(1, int(2e7 // max(G, 1)))
+    for a in range(0, nb, block):
+        b = min(nb, a + block)
+        P = V[a:b] @ Cy.T - np.outer(VA[a:b] / Q, Qg)
+        R = V[a:b] @ Cx.T - np.outer(VQ[a:b] / Q, Qg)
+        pp[a:b] = np.einsum("bg,bg->b", P, P)
+        pr[a:b] = np.einsum("bg,bg->b", P, R)
+        rr[a:b] = np.einsum("bg,bg->b", R, R)
     del P, R
 
     def t_draws(b0: float) -> np.ndarray:
@@ -477,6 +485,9 @@ def randomization_inference(df: pd.DataFrame, *, outcome: str, unit: str, time: 
     n_tr = _prep.n_treated_clusters(data[cluster], d_obs)
     msg = _prep.few_clusters_warning(n_tr, int(data[cluster].nunique()), threshold=few_treated_threshold,
                                      what=what)
+    if msg:
+        warns.append(msg)
+    msg = _prep.small_cohort_warning(pd.Series(g_u), what=what)
     if msg:
         warns.append(msg)
     n_assign = _n_assignments(g_u, s_u, e_u)
