@@ -85,46 +85,111 @@ def _fprime(d: np.ndarray, returns: str, ref: float, k: float) -> np.ndarray:
     return k * (k + ref) / (k + d) ** 2  # saturation
 
 
-def _water_fill(a: np.ndarray, p: np.ndarray, lo: np.ndarray, hi: np.ndarray, budget: float,
-                returns: str, ref: float, k: float, iters: int = 60) -> tuple[np.ndarray, np.ndarray]:
-    """Concave optimum per row of ``a`` (gain per unit effective dose) by bisection on lambda.
+def _finv(F: np.ndarray, returns: str, ref: float, k: float) -> np.ndarray:
+    """Dose d with f(d) = F (inverse of the dose shape; inf where f never reaches F)."""
+    F = np.asarray(F, dtype=float)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        if returns == "linear":
+            return F
+        if returns == "log":
+            return k * np.expm1(F * math.log1p(ref / k) / ref)
+        return np.where(F < k + ref, F * k / (k + ref - F), np.inf)  # saturation: f < k + ref
 
-    ``lambda`` is bracketed exactly (all quartiers at their floors / at their caps) and bisected
-    in log space. Rows without any positive gain, or whose positive-gain quartiers are all
-    capped, spread the rest over the remaining room in proportion to it (2nd output: True there).
+
+def _segments(c: np.ndarray, kink: np.ndarray, returns: str, ref: float, k: float):
+    """Per quartier, the improvement is piecewise linear in the effective dose f: slope
+    ``sum_o c_o`` until the first outcome hits its bound (rate 0 % or 100 %), then lower.
+
+    ``c``, ``kink``: (D, O, n) slopes and kink positions in f-space (inf: none). Returns slopes
+    ``S`` (D, n, J) and segment bounds in *dose* space ``Db`` (D, n, J + 1), J = O + 1.
     """
-    a = np.atleast_2d(a)
-    pos = a > 0
+    D, n_out, n = c.shape
+    order = np.argsort(kink, axis=1)
+    ks = np.take_along_axis(kink, order, axis=1)  # (D, O, n)
+    cs = np.take_along_axis(c, order, axis=1)
+    s0 = c.sum(axis=1)  # (D, n)
+    drops = np.where(np.isfinite(ks), cs, 0.0)
+    S = np.concatenate([s0[:, None, :], s0[:, None, :] - np.cumsum(drops, axis=1)], axis=1)  # (D, J, n)
+    F = np.concatenate([np.zeros((D, 1, n)), ks, np.full((D, 1, n), np.inf)], axis=1)  # (D, J+1, n)
+    Db = _finv(F, returns, ref, k)
+    return np.moveaxis(S, 1, 2), np.moveaxis(Db, 1, 2)
+
+
+def _greedy_pieces(S: np.ndarray, Db: np.ndarray, p: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+                   budget: float) -> np.ndarray:
+    """Linear returns with kinks: every (quartier, segment) is a piece with a constant gain per EUR
+    ``S_j / P``; filling pieces by gain is optimal (gains fall within a quartier)."""
+    D, n, J = S.shape
     hi_f = np.where(np.isfinite(hi), hi, budget + lo)
-    ap = np.where(pos, a, 1.0) / p  # gain per EUR at unit marginal effective dose
+    mb = np.clip(Db * p[None, :, None], lo[None, :, None], hi_f[None, :, None])  # money bounds
+    cap = np.diff(mb, axis=2).reshape(D, n * J)
+    g = (S / p[None, :, None]).reshape(D, n * J)
+    rest = budget - lo.sum()
+    order = np.argsort(-g, axis=1, kind="stable")
+    cs = np.take_along_axis(cap, order, axis=1)
+    give = np.clip(rest - (np.cumsum(cs, axis=1) - cs), 0.0, cs)
+    out = np.empty_like(give)
+    np.put_along_axis(out, order, give, axis=1)
+    return lo[None, :] + out.reshape(D, n, J).sum(axis=2)
 
-    def x_of(log_lam):  # (D,) -> (D, n)
-        m = np.exp(log_lam)[:, None] / ap
-        d = _fprime_inv(m, returns, ref, k)
-        return np.where(pos, np.clip(p * d, lo, hi_f), lo)
 
-    # bracket: marginal value per EUR at the floors (upper) and at the caps (lower)
-    m_lo = np.where(pos, ap * _fprime(lo / p, returns, ref, k), np.nan)
-    m_hi = np.where(pos, ap * _fprime(hi_f / p, returns, ref, k), np.nan)
-    with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        log_hi = np.log(np.nanmax(np.where(pos, m_lo, np.nan), axis=1)) + 1e-9
-        log_lo = np.log(np.nanmin(np.where(pos, m_hi, np.nan), axis=1)) - 1e-9
-    log_hi = np.nan_to_num(log_hi, nan=0.0)
-    log_lo = np.nan_to_num(log_lo, nan=-1.0)
+def _water_fill_kinked(S: np.ndarray, Db: np.ndarray, p: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+                       budget: float, returns: str, ref: float, k: float, iters: int = 55) -> np.ndarray:
+    """Concave returns with kinks: bisection on lambda of the KKT conditions.
+
+    For a multiplier lambda the dose of quartier i is the largest d with marginal improvement per
+    EUR ``S(d) f'(d) / P >= lambda``; per segment j that is ``min(D_{j+1}, f'^{-1}(lambda P / S_j))``
+    when it is >= D_j. With f'(d) = c0 / (k + d) (log) the inverse is ``c0 S / (lambda P) - k``,
+    with f'(d) = k (k + r) / (k + d)^2 (saturation) ``sqrt(k (k + r) S / (lambda P)) - k``: both
+    are ``A_ij * t(lambda) - k`` with A precomputed, so a bisection step is a few array passes.
+    Money of no use anywhere (all gains spent) is spread over the remaining room.
+    """
+    hi_f = np.where(np.isfinite(hi), hi, budget + lo)
+    dcap = hi_f / p
+    # prune segments that no quartier can use (no positive slope, or starting beyond every cap)
+    use = ((S > 0) & (Db[:, :, :-1] < dcap[None, :, None])).any(axis=(0, 1))
+    use[0] = True
+    S, d_lo, d_hi = S[:, :, use], Db[:, :, :-1][:, :, use], Db[:, :, 1:][:, :, use]
+    Spos = S > 0
+    ratio = np.where(Spos, S, 0.0) / p[None, :, None]  # S / P >= 0
+    if returns == "log":
+        A, power = ref / math.log1p(ref / k) * ratio, 1.0
+    else:
+        A, power = np.sqrt(k * (k + ref) * ratio), 0.5
+    d_lo = np.where(Spos, d_lo, np.inf)  # invalid segments can never be chosen
+
+    def x_of(log_lam):
+        t = np.exp(-power * log_lam)[:, None, None]
+        cand = np.minimum(A * t - k, d_hi)
+        d = np.where(cand >= d_lo, cand, 0.0).max(axis=2)
+        return np.clip(p * np.maximum(d, 0.0), lo, hi_f)
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        top = np.where(S[:, :, 0] > 0, S[:, :, 0] * _fprime(lo / p, returns, ref, k) / p, 0.0).max(axis=1)
+    log_hi = np.log(np.maximum(top, 1e-300)) + 1e-9
+    log_lo = log_hi - 80.0
     for _ in range(iters):
         mid = (log_lo + log_hi) / 2
         too_much = x_of(mid).sum(axis=1) > budget
         log_lo = np.where(too_much, mid, log_lo)
         log_hi = np.where(too_much, log_hi, mid)
-    x = x_of(log_hi)  # the side with sum <= budget
+    x = x_of(log_hi)
     short = budget - x.sum(axis=1)
-    spill = ~pos.any(axis=1) | (short > 0.5)
-    if np.any(short > 0):  # bisection tolerance, or no positive-gain room left: spread the rest
+    if np.any(short > 0):
         room = np.maximum(hi_f[None, :] - x, 0.0)
         rs = room.sum(axis=1)
         x = x + np.where(rs[:, None] > 0, room * (np.maximum(short, 0) / np.where(rs > 0, rs, 1))[:, None], 0.0)
-    return x, spill
+    return x
+
+
+def _water_fill(a: np.ndarray, p: np.ndarray, lo: np.ndarray, hi: np.ndarray, budget: float,
+                returns: str, ref: float, k: float) -> tuple[np.ndarray, np.ndarray]:
+    """Concave optimum without kinks (one segment per quartier, gain ``a`` per unit f)."""
+    a = np.atleast_2d(a)
+    S = a[:, :, None]
+    Db = np.concatenate([np.zeros_like(S), np.full_like(S, np.inf)], axis=2)
+    x = _water_fill_kinked(S, Db, p, lo, hi, budget, returns, ref, k)
+    return x, ~(a > 0).any(axis=1)
 
 
 # ============================================================================ result
@@ -332,59 +397,84 @@ def optimise_allocation(scenario: Any, quartiers: pd.DataFrame, *, panel: pd.Dat
                 f"caps in {gname} allow at most {hi[m].sum() / 100:,.2f} EUR but the budget is {b / 100:,.2f} EUR "
                 f"(cap_eur_per_capita={cpc}, cap_eur={cap_eur}, {int((m & elig).sum())} eligible quartiers)")
 
-    # --- coefficients A (persons per unit effective dose), point and draws ---------------------
+    # --- improvement per unit effective dose, with the kink where a rate hits 0 % / 100 % ----------
     rng = np.random.default_rng(seed)
     beta = {o: (rng.normal(effs[o].estimate, effs[o].se, draws) if effs[o].se > 0
                 else np.full(draws, effs[o].estimate)) for o in outs}
-    hcoef = np.zeros((len(outs), n))  # per outcome: w * dir * s * N / 100 (times beta gives A)
+    n_out = len(outs)
+    yv = np.zeros((n_out, n))
+    sv = np.zeros((n_out, n))
+    nv = np.zeros((n_out, n))  # w * dir * N / 100 (persons per pp, signed and weighted)
     for j, o in enumerate(outs):
         y = base.values[o][ix]
         nb = base.bases[o][ix]
         ok = ~np.isnan(y) & ~np.isnan(nb)
         if scale == "relative":
             ybar = np.nansum(np.where(ok, y * nb, 0)) / np.nansum(np.where(ok, nb, 0))
-            s = np.where(ok, y / ybar, 0.0)
+            sv[j] = np.where(ok, y / ybar, 0.0)
         else:
-            s = np.where(ok, 1.0, 0.0)
-        hcoef[j] = weights[o] * OUTCOMES[o][1] * s * np.where(ok, nb, 0.0) / 100
-    a_point = np.array([effs[o].estimate for o in outs]) @ hcoef
-    a_draws = np.column_stack([beta[o] for o in outs]) @ hcoef  # draws x n
-    safe_p = np.where(p > 0, p, 1.0)
+            sv[j] = np.where(ok, 1.0, 0.0)
+        yv[j] = np.where(ok, y, 0.0)
+        nv[j] = weights[o] * OUTCOMES[o][1] * np.where(ok, nb, 0.0) / 100
 
-    def solve(a: np.ndarray) -> np.ndarray:
-        a = np.atleast_2d(a)
-        x = np.zeros((a.shape[0], n))
+    def coefficients(b: np.ndarray):  # b: (D, O) effects -> slopes c and kinks (D, O, n)
+        bs = b[:, :, None] * sv[None, :, :]  # pp per unit f
+        c = bs * nv[None, :, :]
+        room = np.where(bs < 0, yv[None], 100 - yv[None])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            kink = np.where((c > 0) & (bs != 0), room / np.abs(bs), np.inf)
+        return c, kink
+
+    safe_p = np.where(p > 0, p, 1.0)
+    lo_e, hi_e = lo / 100, hi / 100  # the solvers work in EUR (dose = EUR / resident)
+    bud_e = {g: b / 100 for g, b in budgets.items()}
+
+    def solve(b: np.ndarray) -> np.ndarray:
+        c, kink = coefficients(np.atleast_2d(b))
+        S, Db = _segments(c, kink, returns, r, kk)
+        x = np.zeros((c.shape[0], n))
         for gname, m in groups.items():
             if returns == "linear":
-                x[:, m] = _greedy(a[:, m] / safe_p[m], lo[m], hi[m], budgets[gname])
+                x[:, m] = _greedy_pieces(S[:, m], Db[:, m], safe_p[m], lo_e[m], hi_e[m], bud_e[gname])
             else:
-                x[:, m] = _water_fill(a[:, m], safe_p[m], lo[m], hi[m], budgets[gname], returns, r, kk)[0]
+                x[:, m] = _water_fill_kinked(S[:, m], Db[:, m], safe_p[m], lo_e[m], hi_e[m], bud_e[gname],
+                                             returns, r, kk)
         return x
 
-    x_point = solve(a_point)[0]
+    def solve_expected(b: np.ndarray) -> np.ndarray:
+        """Maximise the mean improvement over the draws (sample-average approximation): per
+        quartier a piecewise-linear concave function of f with one kink per draw and outcome."""
+        c, kink = coefficients(b)
+        dd = c.shape[0]
+        c1 = (c / dd).reshape(1, dd * n_out, n)
+        k1 = kink.reshape(1, dd * n_out, n)
+        S, Db = _segments(c1, k1, returns, r, kk)
+        x = np.zeros(n)
+        for gname, m in groups.items():
+            if returns == "linear":
+                x[m] = _greedy_pieces(S[:, m], Db[:, m], safe_p[m], lo_e[m], hi_e[m], bud_e[gname])[0]
+            else:
+                x[m] = _water_fill_kinked(S[:, m], Db[:, m], safe_p[m], lo_e[m], hi_e[m], bud_e[gname],
+                                          returns, r, kk)[0]
+        return x
+
+    b_draws = np.column_stack([beta[o] for o in outs])
+    x_point = solve_expected(b_draws)
     cents = np.zeros(n, np.int64)
     for gname, m in groups.items():
-        cents[m] = _round_capped(x_point[m], int(budgets[gname]), lo[m], hi[m])
-    x_draws = solve(a_draws)
+        cents[m] = _round_capped(x_point[m] * 100, int(budgets[gname]), lo[m], hi[m])
+    x_draws = solve(b_draws)
+    a_draws = coefficients(b_draws)[0].sum(axis=1)  # (D, n) initial slopes, for the sign warning
 
-    # --- objective under draws (with the rate clip of project) ----------------------------------
+    # --- objective under draws: the same clipped model as project() ------------------------------
     def objective_draws(x_eur: np.ndarray) -> np.ndarray:
         d = np.where(p > 0, x_eur / safe_p, 0.0)
-        fd = response(d, returns, ref=r, k=kk) if returns != "linear" else d
+        fd = response(d, returns, ref=r, k=kk)
         tot = np.zeros(draws)
         for j, o in enumerate(outs):
-            y = base.values[o][ix]
-            ok = ~np.isnan(y)
-            c = fd if hcoef[j].any() else fd
-            if scale == "relative":
-                nb = base.bases[o][ix]
-                okb = ok & ~np.isnan(nb)
-                ybar = np.nansum(np.where(okb, y * nb, 0)) / np.nansum(np.where(okb, nb, 0))
-                c = fd * np.where(ok, y / ybar, 0.0)
-            delta = np.clip(np.multiply.outer(beta[o], np.where(ok, c, 0.0)),
-                            np.where(ok, -y, 0.0), np.where(ok, 100 - y, 0.0))
-            nbw = weights[o] * OUTCOMES[o][1] * np.where(ok & ~np.isnan(base.bases[o][ix]), base.bases[o][ix], 0) / 100
-            tot += delta @ nbw
+            has = nv[j] != 0
+            delta = np.clip(np.multiply.outer(beta[o], sv[j] * fd), -yv[j], 100 - yv[j])
+            tot += delta[:, has] @ nv[j][has]
         return tot
 
     opt_draws = objective_draws(cents / 100)
@@ -414,16 +504,16 @@ def optimise_allocation(scenario: Any, quartiers: pd.DataFrame, *, panel: pd.Dat
            "difference": float(diff.mean()), "difference_low": float(np.quantile(diff, qs[0])),
            "difference_high": float(np.quantile(diff, qs[1])), "p_better": float(np.mean(diff > 0))}
 
-    incl = (x_draws > lo[None, :] + 100).mean(axis=0)  # > floor + 1 EUR (x in cents)
+    incl = (x_draws > lo_e[None, :] + 1.0).mean(axis=0)  # more than floor + 1 EUR (x in EUR)
     sel = np.flatnonzero(elig)
-    amt_q = np.quantile(x_draws[:, sel], qs, axis=0) / 100
+    amt_q = np.quantile(x_draws[:, sel], qs, axis=0)
     alloc = pd.DataFrame({
         "quartier_id": geo.ids[sel], "city": geo.city[sel], "strand": "optimiert",
         "label": "Optimierte Verteilung", "rule": f"optimised:{returns}",
         "amount_eur": cents[sel] / 100, "amount_cents": cents[sel], "population": p[sel],
         "eur_per_capita": np.where(p[sel] > 0, cents[sel] / 100 / safe_p[sel], np.nan),
         "need_index": geo.need[sel], "inclusion_share": incl[sel],
-        "amount_mean": x_draws[:, sel].mean(axis=0) / 100, "amount_low": amt_q[0], "amount_high": amt_q[1],
+        "amount_mean": x_draws[:, sel].mean(axis=0), "amount_low": amt_q[0], "amount_high": amt_q[1],
         "floor_eur": lo[sel] / 100, "cap_eur": hi[sel] / 100,
     })
     alloc.attrs = {"scenario": f"{scenario.name} (optimiert)", "year": geo.year}
