@@ -77,19 +77,26 @@ def test_flci_m0_equals_gls_extrapolation_and_widens_with_m(medicaid):
     assert widths[0] >= res.original["ci_high"] - res.original["ci_low"] - 1e-12
 
 
-def test_honest_did_from_event_study_result():
-    """Extraction from llq.event_study: same numbers as passing its table/vcov by hand."""
-    from llq_analysis.impact.did import event_study
-
-    rng = np.random.default_rng(4)
+def _es_panel(seed: int = 4, cohorts=(2016,), n_treated: int = 15) -> pd.DataFrame:
+    """Simulated panel (40 units, 2010-2020, effect 1.0 from the cohort year on)."""
+    rng = np.random.default_rng(seed)
     rows = []
     for i in range(40):
-        g = 2016 if i < 15 else 0
+        g = cohorts[i % len(cohorts)] if i < n_treated else 0
         a = rng.normal()
         for t in range(2010, 2021):
             eff = 1.0 if g and t >= g else 0.0
             rows.append({"id": i, "year": t, "cohort": g, "y": a + 0.1 * t + eff + rng.normal(0, 0.3)})
-    df = pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    out.attrs["provenance"] = "simulated"
+    return out
+
+
+def test_honest_did_from_event_study_result():
+    """Extraction from llq.event_study: same numbers as passing its table/vcov by hand."""
+    from llq_analysis.impact.did import event_study
+
+    df = _es_panel()
     es = event_study(df, outcome="y", unit="id", time="year", cohort="cohort")
     c = event_study_coefs(es)
     assert c.num_pre == 5 and c.num_post == 5
@@ -238,3 +245,20 @@ def test_leave_one_out_sdid_treated_units():
         lo = leave_one_out(df, r)
     assert list(lo.table["dropped_unit"]) == ["u00", "u01", "u02", "u03", "u04"]
     assert (lo.table["estimate"] - 2.0).abs().max() < 0.6
+
+
+def test_placebo_in_time_and_leave_one_out_refit_event_study():
+    from llq_analysis.impact.did import event_study
+
+    df = _es_panel(5, cohorts=(2016, 2018), n_treated=10)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        es = event_study(df, outcome="y", unit="id", time="year", cohort="cohort")
+        pl = placebo_in_time(df, es, shifts=(2,))
+        lo = leave_one_out(df, es, units=[0, 1])
+    # window: years < 2016; cohort 2016 -> 2014; cohort 2018 -> 2016 is outside (never treated there)
+    assert pl.table.loc[0, "placebo_start"] == "2014"
+    assert abs(pl.table.loc[0, "estimate"]) < 3 * pl.table.loc[0, "se"]
+    assert pl.full_estimate == es.estimate and pl.provenance == "simulated"
+    assert list(lo.table["dropped_unit"]) == [0, 1] and lo.table["estimate"].notna().all()
+    assert (lo.table["n_obs"] == es.n_obs - 11).all()

@@ -856,7 +856,7 @@ def synthetic_did(df: pd.DataFrame, *, outcome: str, unit: str, time: str, treat
     inference = (f"placebo (Arkhangelsky et al. 2021 Alg. 4), {replications} draws, seed {seed}"
                  if se_method == "placebo" else "jackknife (Arkhangelsky et al. 2021 Alg. 3), fixed weights")
     return SynthResult(
-        method="sdid", estimate=att, se=se, ci=ci, pvalue=pval, n_obs=int(Y.size), n_clusters=len(units),
+        method="sdid", estimate=att, se=se, ci=ci, pvalue=pval, n_obs=int(Y.size), n_clusters=None,
         table=table,
         spec={"outcome": outcome, "unit": unit, "time": time, "treatment": treatment, "se_method": se_method,
               "replications": replications, "seed": seed, "inference": inference,
