@@ -200,8 +200,7 @@ def _flci_sd(beta: np.ndarray, Sigma: np.ndarray, T: int, l_vec: np.ndarray, M: 
         x0 = np.concatenate([ws, np.abs(H @ ws + h0) + 1e-12])
         res = optimize.minimize(objective, x0, constraints=cons, method="SLSQP",
                                 options={"maxiter": 500, "ftol": 1e-12})
-        x = res.x if res.success or best is None else res.x
-        w = x[:T]
+        w = res.x[:T]
         b = M * float(np.abs(H @ w + h0).sum())
         s = sd(w)
         hl = s * _cv_folded(b / s, alpha)
@@ -234,8 +233,6 @@ def _idset_sd(beta: np.ndarray, T: int, l_vec: np.ndarray, M: float) -> tuple[fl
     A, bvec = np.array(rows), np.array(rhs)
     out = []
     for sign in (1.0, -1.0):
-        if not np.any(A):
-            return (math.nan, math.nan)
         r = linprog(sign * l_vec, A_ub=A, b_ub=bvec, bounds=[(None, None)] * Tb, method="highs")
         if r.status != 0:
             return (math.nan, math.nan)
@@ -265,6 +262,20 @@ def _rm_bonferroni(beta: np.ndarray, Sigma: np.ndarray, T: int, l_vec: np.ndarra
     k_hi = float(np.max(np.abs(fd) + stats.norm.ppf(1 - alpha / (4 * T)) * fd_se))
     half = Mbar * k_hi * c_l + stats.norm.ppf(1 - alpha / 4) * se
     return theta - half, theta + half, theta - Mbar * k_hat * c_l, theta + Mbar * k_hat * c_l
+
+
+def _l_vec(l_vec: Sequence[float] | str, Tb: int) -> np.ndarray:
+    """Target weights over the post periods: "average", "first" or an explicit vector."""
+    if isinstance(l_vec, str):
+        if l_vec == "average":
+            return np.full(Tb, 1.0 / Tb)
+        if l_vec == "first":
+            return np.eye(Tb)[0]
+        raise ValueError("l_vec must be 'average', 'first' or a vector of post-period weights")
+    lv = np.asarray(l_vec, dtype=float)
+    if lv.shape != (Tb,):
+        raise ValueError(f"l_vec must have {Tb} entries (one per post period), got {lv.shape}")
+    return lv
 
 
 @dataclass(frozen=True)
@@ -316,18 +327,7 @@ def honest_did(result: Any = None, *, method: str = "smoothness", grid: Iterable
         raise ValueError(f"method must be one of {_METHODS}, got {method!r}")
     es = event_study_coefs(result, betahat=betahat, sigma=sigma, num_pre=num_pre)
     T, Tb = es.num_pre, es.num_post
-    if isinstance(l_vec, str):
-        if l_vec == "average":
-            lv = np.full(Tb, 1.0 / Tb)
-        elif l_vec == "first":
-            lv = np.zeros(Tb)
-            lv[0] = 1.0
-        else:
-            raise ValueError("l_vec must be 'average', 'first' or a vector of post-period weights")
-    else:
-        lv = np.asarray(l_vec, dtype=float)
-        if lv.shape != (Tb,):
-            raise ValueError(f"l_vec must have {Tb} entries (one per post period), got {lv.shape}")
+    lv = _l_vec(l_vec, Tb)
     if grid is None:
         if method == "relative_magnitude":
             grid = [0.0, 0.5, 1.0, 1.5, 2.0]
@@ -405,9 +405,7 @@ def pretrend_power(result: Any = None, *, slope: float | Sequence[float], test: 
     if test not in ("any", "wald"):
         raise ValueError("test must be 'any' or 'wald'")
     es = event_study_coefs(result, betahat=betahat, sigma=sigma, num_pre=num_pre)
-    Tb = es.num_post
-    lv = (np.full(Tb, 1.0 / Tb) if l_vec == "average" else
-          np.eye(Tb)[0] if l_vec == "first" else np.asarray(l_vec, dtype=float))
+    lv = _l_vec(l_vec, es.num_post)
     slopes = [float(slope)] if np.isscalar(slope) else [float(s) for s in slope]
     rows = []
     for s in slopes:
@@ -534,27 +532,24 @@ def placebo_in_time(df: pd.DataFrame, fit: EffectResult | Callable[[pd.DataFrame
         prov = "user"
     tnum, tmap = _prep.time_index(df[time])
     labels = sorted(tmap, key=lambda k: tmap[k])
-    pos = {lab: i for i, lab in enumerate(labels)}
-    tpos_all = tnum.map({float(tmap[lab]): i for i, lab in enumerate(labels)})
+    num_pos = {float(tmap[lab]): i for i, lab in enumerate(labels)}  # time value -> position
+    tpos_all = tnum.map(num_pos)
     unit = fit.spec["unit"] if isinstance(fit, EffectResult) else None
     if mode == "synth":
-        first_pos = pos[start_label]
+        first_pos = num_pos[float(tmap[start_label])]
         starts = None
-    elif mode == "cohort":
-        coh = _prep.parse_cohort(df[cohort], tmap)
-        real = sorted({c for c in coh if c != 0})
-        if not real:
-            raise ValueError(f"no treated unit in {cohort!r}")
-        lab_of = {v: k for k, v in tmap.items()}
-        starts = coh.map(lambda c: pos[lab_of[c]] if c != 0 else -1)
-        first_pos = min(s for s in starts if s >= 0)
     else:
-        if unit is None:
+        if mode == "cohort":
+            coh = _prep.parse_cohort(df[cohort], tmap)
+        elif unit is None:
             raise ValueError("placebo_in_time with a treatment column needs an SDID result (for the unit column)")
-        d = df[treatment].astype(float).to_numpy() != 0
-        first = pd.Series(tnum.to_numpy()[d], index=df[unit].to_numpy()[d]).groupby(level=0).min()
-        lab_of = {v: k for k, v in tmap.items()}
-        starts = df[unit].map(lambda u: pos[lab_of[first[u]]] if u in first.index else -1)
+        else:
+            d = df[treatment].astype(float).to_numpy() != 0
+            first = pd.Series(tnum.to_numpy()[d], index=df[unit].to_numpy()[d]).groupby(level=0).min()
+            coh = df[unit].map(first).fillna(0.0)
+        starts = coh.map(lambda c: num_pos[float(c)] if c != 0 else -1)
+        if not (starts >= 0).any():
+            raise ValueError("no treated unit in the data")
         first_pos = int(starts[starts >= 0].min())
     rows = []
     for k in shifts:

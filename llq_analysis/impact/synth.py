@@ -85,6 +85,7 @@ def simplex_least_squares(A: np.ndarray, b: np.ndarray, *, tol: float = 1e-10) -
         support[np.argmin(((As - bs[:, None]) ** 2).sum(axis=0))] = True
     G = As.T @ As
     c = As.T @ bs
+    w = np.full(n, 1.0 / n)
     for _ in range(50):
         S = np.flatnonzero(support)
         k = len(S)
@@ -112,7 +113,7 @@ def simplex_least_squares(A: np.ndarray, b: np.ndarray, *, tol: float = 1e-10) -
         if viol[j] >= -1e-9 * max(1.0, float(np.abs(grad).max())):
             return w
         support[excl[j]] = True
-    return _simplex_ls_fallback(As, bs, w if "w" in locals() else np.full(n, 1.0 / n))
+    return _simplex_ls_fallback(As, bs, w)
 
 
 def _simplex_ls_fallback(A: np.ndarray, b: np.ndarray, start: np.ndarray) -> np.ndarray:
