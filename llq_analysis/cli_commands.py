@@ -130,6 +130,8 @@ def _app_opts(p: argparse.ArgumentParser) -> None:
                         "if present, else an assumption)")
     p.add_argument("--preheat", type=int, default=0, metavar="N",
                    help="keep N kernels with the explorer already built (faster first page; default 0)")
+    p.add_argument("voila_args", nargs="*", metavar="-- VOILA_OPTION",
+                   help="further Voila options after '--', e.g. -- --MappingKernelManager.cull_idle_timeout=900")
 
 
 @command("app", "Serve the scenario explorer (notebooks/app.ipynb) with Voila on 127.0.0.1")
@@ -149,7 +151,7 @@ def app_cmd(args) -> int:
         except (ImportError, ValueError, OSError) as exc:  # the explorer then starts with an assumption
             print(f"llq app: keine Schätzung ({exc}); der Explorer nutzt eine Annahme", file=sys.stderr)
     argv = voila_argv(port=args.port, open_browser=not args.no_browser, base_url=args.base_url,
-                      ip=args.ip, preheat=args.preheat)
+                      ip=args.ip, preheat=args.preheat) + list(args.voila_args)
     print(f"llq app: {' '.join(argv[2:])}", flush=True)
     env = dict(os.environ)
     env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")

@@ -125,7 +125,7 @@ def _exact_shares(shares: Mapping[str, float]) -> dict[str, float]:
 def link_shares(shares: Mapping[str, float], key: str, value: float) -> dict[str, float]:
     """Set ``shares[key] = value`` and rescale the others proportionally so all sum to 1.
 
-    If the others are all 0 the remainder is split equally among them. ``value`` is clipped to
+    If the others are all 0 (below 1e-12) the remainder is split equally among them. ``value`` is clipped to
     [0, 1]. Returns a new dict (the input is not changed).
     """
     v = min(1.0, max(0.0, float(value)))
@@ -134,8 +134,8 @@ def link_shares(shares: Mapping[str, float], key: str, value: float) -> dict[str
     tot = sum(others.values())
     if not others:
         return {key: 1.0}
-    scaled = ({k: s * rest / tot for k, s in others.items()} if tot > 0
-              else {k: rest / len(others) for k in others})
+    scaled = ({k: rest * (s / tot) for k, s in others.items()} if tot > 1e-12
+              else {k: rest / len(others) for k in others})  # all others (practically) 0: equal split
     return {k: (v if k == key else scaled[k]) for k in shares}
 
 
@@ -290,6 +290,22 @@ def estimate_effects(panel=None, *, cache_dir: str | os.PathLike | None = None,
     return eff
 
 
+def _bundled_tables():
+    """The bundled quartiers and panel, checked with the data layer's own rules.
+
+    The pandera cross-check of :func:`llq_analysis.load_panel` is skipped here (its import alone
+    costs seconds on the app's start path); the same tables pass it in the test suite, and
+    ``validate_*(use_pandera=False)`` still applies every domain rule (ids, ranges, provenance).
+    """
+    from . import data
+
+    q = data._read_bundled(paths.QUARTIERS_CSV, "quartiers")
+    data.validate_quartiers(q, use_pandera=False)
+    p = data.read_panel(paths.PANEL_CSV)
+    data.validate_panel(p, quartiers=q, use_pandera=False)
+    return q, p
+
+
 # ============================================================================ formatting
 
 
@@ -339,13 +355,15 @@ class ScenarioExplorer:
     def __init__(self, scenario=None, *, quartiers=None, panel=None, effects: Mapping | None = None,
                  lang: str = "de", draws: int = 2000, seed: int = 1,
                  cache_dir: str | os.PathLike | None = None, chart: bool = True, chart_delay: float = 0.3):
-        from . import data
         from .scenarios import Scenario, load_scenario
 
+        if quartiers is None or panel is None:
+            q0, p0 = _bundled_tables()
+            quartiers = q0 if quartiers is None else quartiers
+            panel = p0 if panel is None else panel
         self.base = scenario if isinstance(scenario, Scenario) else load_scenario(
-            scenario if scenario is not None else paths.BASELINE_SCENARIO)
-        self.quartiers = data.load_quartiers() if quartiers is None else quartiers
-        self.panel = data.load_panel() if panel is None else panel
+            scenario if scenario is not None else paths.BASELINE_SCENARIO, quartiers=quartiers)
+        self.quartiers, self.panel = quartiers, panel
         self.effects = dict(effects) if effects is not None else cached_effects(self.panel, cache_dir=cache_dir)
         self.lang = lang
         self.draws, self.seed, self._chart_on = int(draws), seed, chart
@@ -696,8 +714,9 @@ class ScenarioExplorer:
             name = t("dash.both", lang) if c == TOTAL else c
             o.value = (f"<div class='llq-city-name' data-gen='{self._gen}'>{html.escape(name)}</div>"
                        "<div class='llq-eur' data-eur=''>–</div>")
-        for o in (self.o_summary, self.o_projection, self.o_table, self.o_notes):
-            o.value = ""
+        for o in (self.o_summary, self.o_projection, self.o_table):  # empty, but marked with the generation
+            o.value = f"<div data-gen='{self._gen}'></div>"
+        self.o_notes.value = ""
         self.o_chart.layout.display = "none"
         self.w_download.value = ""
 
@@ -764,14 +783,11 @@ class ScenarioExplorer:
     def _draw_chart(self, proj) -> None:
         import io
 
-        import matplotlib.pyplot as plt
-
         from .plots import explorer_plot
 
         fig = explorer_plot(proj, outcome=EFFECT_OUTCOMES[0], names=self.names, lang=self.lang)
         buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=72)
-        plt.close(fig)
+        fig.savefig(buf, format="png", dpi=72)  # a bare Figure (no pyplot): nothing to close
         self.o_chart.value = buf.getvalue()
         self.o_chart.layout.display = ""
 

@@ -326,12 +326,21 @@ def explorer_plot(projection, *, outcome: str = "sgb2_rate", names: dict | None 
     projected change of ``outcome`` per city with its 95 % interval (right).
 
     ``projection``: a :class:`llq_analysis.projection.Projection`; ``names``: quartier_id -> label.
+    Built on a bare ``matplotlib.figure.Figure`` (no pyplot state, no seaborn import), so the
+    dashboard can redraw it quickly; close nothing, just drop the reference.
     """
-    plt, _ = _plt()
+    from matplotlib.figure import Figure
+
     colours = {"Bremen": "#1f4e79", "Bremerhaven": "#c55a11"}
     q = projection.quartiers
     q = q[(q["outcome"] == outcome) & (q["amount_eur"] > 0)].nlargest(top, "amount_eur")[::-1]
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.8), gridspec_kw={"width_ratios": [3, 2]})
+    fig = Figure(figsize=(10, 3.8))
+    ax1, ax2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, 2]})
+    for ax in (ax1, ax2):
+        ax.grid(True, color="#e5e5e5", lw=0.8)
+        ax.set_axisbelow(True)
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
     labels = [(names or {}).get(i, i) for i in q["quartier_id"]]
     ax1.barh(range(len(q)), q["eur_per_capita"], color=[colours.get(c, "grey") for c in q["city"]])
     ax1.set_yticks(range(len(q)))
