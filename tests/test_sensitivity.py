@@ -262,3 +262,21 @@ def test_placebo_in_time_and_leave_one_out_refit_event_study():
     assert pl.full_estimate == es.estimate and pl.provenance == "simulated"
     assert list(lo.table["dropped_unit"]) == [0, 1] and lo.table["estimate"].notna().all()
     assert (lo.table["n_obs"] == es.n_obs - 11).all()
+
+
+def test_relative_magnitude_interval_covers_at_the_worst_case(medicaid):
+    """Monte Carlo: true trend difference in Delta^RM(Mbar) with post changes at the bound, true
+    effect 0; the Bonferroni interval covers 0 in >= 95 % of 4,000 draws (simulated)."""
+    from llq_analysis.impact.sensitivity import _rm_bonferroni
+
+    _, _, S = medicaid
+    rng = np.random.default_rng(11)
+    K, Mbar = 0.006, 1.0
+    delta_pre = np.array([-0.012, -0.006, -0.006, 0.0, 0.0])  # first differences <= K; delta_0 = 0
+    for l_vec in (np.array([1.0, 0.0]), np.array([0.5, 0.5])):
+        delta_post = np.array([Mbar * K, 2 * Mbar * K])  # worst case: the trend keeps breaking by Mbar K
+        beta = np.concatenate([delta_pre, delta_post])  # tau_post = 0
+        draws = rng.multivariate_normal(beta, S, size=4000)
+        cover = np.mean([lo <= 0 <= hi for lo, hi, _, _ in
+                         (_rm_bonferroni(d, S, 5, l_vec, Mbar, 0.05) for d in draws)])
+        assert cover >= 0.95
