@@ -26,6 +26,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -157,7 +158,7 @@ def _write_kernelspec(root: Path) -> Path:
     kdir = root / "kernels" / KERNEL_NAME
     kdir.mkdir(parents=True, exist_ok=True)
     spec = {"argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
-                     "--IPKernelApp.log_level=ERROR"],
+                     "--IPKernelApp.log_level=CRITICAL"],
             "display_name": "Python 3 (llq_analysis)", "language": "python",
             "env": {"PYTHONHASHSEED": "0", "MPLBACKEND": "agg", "PYDEVD_DISABLE_FILE_VALIDATION": "1"},
             "metadata": {"debugger": False, "supported_encryption": ["curve"]}}
@@ -165,16 +166,42 @@ def _write_kernelspec(root: Path) -> Path:
     return root
 
 
-def _execute(nb_out: Path, params: dict, jupyter_dir: Path, cwd: Path, progress: bool) -> None:
+_SECTION = re.compile(r"\brc\.(\w+)\(ctx")
+
+
+def _register_engine(t0: float, progress: bool) -> str:
+    """A papermill engine that prints one progress line per report section (cell) as it starts."""
+    from papermill.engines import NBClientEngine, papermill_engines
+
+    class _LLQEngine(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(cls, nb_man, kernel_name, **kwargs):
+            start = nb_man.cell_start
+
+            def cell_start(cell, cell_index=None, **kw):
+                m = _SECTION.search(cell.source) if cell.cell_type == "code" else None
+                if m:
+                    _progress(progress, t0, f"  ... {m.group(1)}")
+                return start(cell, cell_index, **kw)
+
+            nb_man.cell_start = cell_start
+            return super().execute_managed_notebook(nb_man, kernel_name, **kwargs)
+
+    papermill_engines.register("llq-report", _LLQEngine)
+    return "llq-report"
+
+
+def _execute(nb_out: Path, params: dict, jupyter_dir: Path, cwd: Path, progress: bool,
+             t0: float) -> None:
     import papermill as pm
 
     old = os.environ.get("JUPYTER_PATH")
     os.environ["JUPYTER_PATH"] = os.pathsep.join([str(jupyter_dir)] + ([old] if old else []))
     try:
         pm.execute_notebook(str(NOTEBOOK), str(nb_out), parameters=params, kernel_name=KERNEL_NAME,
-                            cwd=str(cwd), progress_bar=progress and sys.stderr.isatty(),
-                            log_output=False, request_save_on_cell_execute=False,
-                            start_timeout=120)
+                            cwd=str(cwd), progress_bar=False, log_output=False,
+                            request_save_on_cell_execute=False, start_timeout=120,
+                            engine_name=_register_engine(t0, progress))
     finally:
         if old is None:
             os.environ.pop("JUPYTER_PATH", None)
@@ -368,7 +395,7 @@ def render_report(*, scenarios: Sequence[str | os.PathLike] | None = None,
                   "(estimates, scenarios) ...")
         nb_out = tmp / "report.ipynb"
         try:
-            _execute(nb_out, params, jdir, paths.PROJECT_DIR, progress)
+            _execute(nb_out, params, jdir, paths.PROJECT_DIR, progress, t0)
         except Exception as exc:  # papermill wraps the cell error
             keep = Path(tempfile.gettempdir()) / f"llq-report-failed-{os.getpid()}.ipynb"
             if nb_out.exists():

@@ -434,6 +434,9 @@ def _setup_plotting() -> None:
     import matplotlib
 
     logging.getLogger("matplotlib.category").setLevel(logging.WARNING)
+    import seaborn as sns
+
+    sns.set_theme(style="whitegrid", context="notebook")  # as plots._plt(): same style in every figure
 
     matplotlib.rcParams["svg.hashsalt"] = "llq-report"
     matplotlib.rcParams["svg.fonttype"] = "none"
