@@ -95,10 +95,11 @@ def event_study_coefs(result: Any = None, *, betahat: Sequence[float] | None = N
     if tab is None or V is None or "rel_time" not in tab.columns:
         raise TypeError("honest_did/pretrend_power need an event-study result (table with rel_time and "
                         "extras['vcov']), or betahat/sigma/num_pre")
-    ref = tab.loc[tab.get("reference", False) == True, "rel_time"].tolist()  # noqa: E712
+    is_ref = tab["reference"].astype(bool) if "reference" in tab.columns else pd.Series(False, index=tab.index)
+    ref = tab.loc[is_ref, "rel_time"].tolist()
     if ref and ref != [-1]:
         raise ValueError(f"the event study must have the single reference period -1 (found {ref})")
-    est = tab[(tab.get("reference", False) == False) & np.isfinite(tab["estimate"])]  # noqa: E712
+    est = tab[~is_ref & np.isfinite(tab["estimate"].astype(float))]
     est = est[est["term"].isin(list(V.index))].sort_values("rel_time")
     rel = [int(r) for r in est["rel_time"]]
     pre = [r for r in rel if r < 0]
