@@ -38,7 +38,7 @@
 
 Event-study input: the result of :func:`llq_analysis.impact.did.event_study` (``table`` with
 ``term, rel_time, estimate, reference`` and ``extras["vcov"]`` indexed by ``term``), or any
-object with the same fields, or ``betahat``/``sigma``/``num_pre`` directly (pre coefficients
+object with the same fields (``event_time`` is accepted for ``rel_time``), or ``betahat``/``sigma``/``num_pre`` directly (pre coefficients
 first, in time order, reference period -1 omitted). Relative periods must be contiguous:
 pre ``-T-1..-2``, post ``0..Tbar-1`` (reference ``-1``).
 """
@@ -91,6 +91,9 @@ def event_study_coefs(result: Any = None, *, betahat: Sequence[float] | None = N
         rel = tuple(range(-num_pre - 1, -1)) + tuple(range(len(b) - num_pre))
         return EventStudyCoefs(b, S, int(num_pre), rel)
     tab = getattr(result, "table", None)
+    if tab is not None and "rel_time" not in tab.columns and "event_time" in tab.columns:
+        tab = tab.rename(columns={"event_time": "rel_time"})  # staggered aggregations name it so
+        tab = tab[tab["rel_time"].notna()]
     V = getattr(result, "extras", {}).get("vcov") if hasattr(result, "extras") else None
     if tab is None or V is None or "rel_time" not in tab.columns:
         raise TypeError("honest_did/pretrend_power need an event-study result (table with rel_time and "
