@@ -11,6 +11,8 @@ errors (rho 0.5). Scenarios:
 * ``heterogeneous``: effects grow with years since the start and are larger for earlier cohorts
   (``heterogeneous=True``); the target is the simple ATT (mean effect over funded quartier-years).
   Methods: TWFE (biased here: forbidden comparisons), CS simple ATT, imputation (BJS).
+  Imputation (BJS, Theorem 3 variance, with and without the leave-one-out refinement) also runs
+  in the homogeneous scenario.
 * ``bremerhaven_only`` (extra, few clusters): the homogeneous DGP restricted to Bremerhaven's 24
   quartiers, 4 funded. TWFE CR1 vs the wild cluster bootstrap (Webb weights, < 12 treated).
 
@@ -86,9 +88,11 @@ def one_panel(panel_seed: int, scenario: str, *, reps_wcb: int = 999, reps_mboot
             if scenario == "homogeneous" and reps_mboot > 0:
                 cb = cs.aggregate("simple", bootstrap=reps_mboot, seed=panel_seed % 2**31)
                 add("CS simple ATT, multiplier bootstrap", cb.estimate, cb.se, cb.ci)
-            elif scenario == "heterogeneous" and imputation:
+            if imputation:
                 im = imputation_did(d, **KW, cohort="first_year")
                 add("Imputation (BJS), Theorem 3 SE", im.estimate, im.se, im.ci)
+                lo = imputation_did(d, **KW, cohort="first_year", leave_one_out=True)
+                add("Imputation (BJS), Theorem 3 SE, leave-one-out", lo.estimate, lo.se, lo.ci)
     return rows
 
 

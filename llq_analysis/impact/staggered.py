@@ -732,7 +732,7 @@ def sun_abraham(df: pd.DataFrame, *, outcome: str, unit: str, time: str, cohort:
 
 def imputation_did(df: pd.DataFrame, *, outcome: str, unit: str, time: str, cohort: str,
                    covariates: Sequence[str] = (), anticipation: int = 0, pretrends: bool = False,
-                   variance: str = "bjs", alpha: float = 0.05) -> EventTimeResult:
+                   variance: str = "bjs", leave_one_out: bool = False, alpha: float = 0.05) -> EventTimeResult:
     """Imputation estimator (Borusyak, Jaravel & Spiess 2024; Gardner 2022 two-stage DiD).
 
     1. fit ``y_it = a_i + l_t (+ x_it'g)`` on untreated observations only (never-treated and
@@ -744,8 +744,11 @@ def imputation_did(df: pd.DataFrame, *, outcome: str, unit: str, time: str, coho
     ``variance``: ``"bjs"`` (default) = the conservative clustered variance of BJS (2024)
     Theorem 3 (auxiliary averages by cohort x event time, clustered by unit; as R
     ``didimputation``); ``"gardner"`` = Gardner's two-stage GMM variance (R ``did2s``). Point
-    estimates are identical. ``pretrends=True`` adds pre-treatment event times (BJS test
-    regressions among untreated observations). Backend: diff-diff ``ImputationDiD`` /
+    estimates are identical. ``leave_one_out=True`` (with ``"bjs"``): the finite-sample refinement
+    of BJS (2024) Appendix A.9 - the auxiliary cohort x event-time averages leave the unit out,
+    which removes the downward bias of the variance when cohorts are small (few funded
+    quartiers per start year; see docs/simulation_study.md). ``pretrends=True`` adds
+    pre-treatment event times (BJS test regressions among untreated observations). Backend: diff-diff ``ImputationDiD`` /
     ``TwoStageDiD``; the point estimates are checked against a direct implementation in the tests.
     """
     if variance not in ("bjs", "gardner"):
@@ -762,7 +765,8 @@ def imputation_did(df: pd.DataFrame, *, outcome: str, unit: str, time: str, coho
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         if variance == "bjs":
-            est = dd.ImputationDiD(anticipation=int(anticipation), alpha=alpha, pretrends=pretrends)
+            est = dd.ImputationDiD(anticipation=int(anticipation), alpha=alpha, pretrends=pretrends,
+                                   leave_one_out=bool(leave_one_out))
         else:
             est = dd.TwoStageDiD(anticipation=int(anticipation), alpha=alpha)
         res = est.fit(d, outcome="_y", unit="_u", time="_t", first_treat="_g", covariates=cov)
@@ -776,13 +780,15 @@ def imputation_did(df: pd.DataFrame, *, outcome: str, unit: str, time: str, coho
                  "event_time": None, "n_obs": int(res.n_treated_obs)})
     table = _event_table(rows, alpha, "n_obs")
     o = table.iloc[-1]
-    label = ("conservative clustered variance (BJS 2024, Theorem 3), by unit" if variance == "bjs"
+    label = ("conservative clustered variance (BJS 2024, Theorem 3"
+             + (", leave-one-out, App. A.9" if leave_one_out else "") + "), by unit" if variance == "bjs"
              else "two-stage GMM variance (Gardner 2022), clustered by unit")
     return EventTimeResult(
         method="imputation", estimate=float(o.estimate), se=float(o.se), ci=(float(o.ci_low), float(o.ci_high)),
         pvalue=float(o.pvalue), n_obs=int(len(d)), n_clusters=int(d["_u"].nunique()), table=table,
         spec={"outcome": outcome, "unit": unit, "time": time, "cohort": cohort, "covariates": tuple(covariates),
-              "anticipation": int(anticipation), "variance": variance, "alpha": alpha,
+              "anticipation": int(anticipation), "variance": variance, "leave_one_out": bool(leave_one_out),
+              "alpha": alpha,
               "estimator": f"imputation (BJS 2024 / Gardner 2022) via diff-diff {getattr(dd, '__version__', '?')}",
               "inference": label},
         fingerprint=data_fingerprint(df, [outcome, unit, time, cohort, *covariates]),
