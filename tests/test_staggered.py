@@ -304,7 +304,7 @@ def test_sun_abraham_equals_pyfixest_saturated_regression(mpdta):
 # ---------------------------------------------------------------------------------------------
 # imputation (BJS)
 # ---------------------------------------------------------------------------------------------
-def _bjs_direct(df):
+def _bjs_direct(df, loo=False):
     df = df.sort_values(["countyreal", "year"]).reset_index(drop=True)
     g, t, y = df["first.treat"].to_numpy(), df.year.to_numpy(), df.lemp.to_numpy()
     D = (g > 0) & (t >= g)
@@ -325,6 +325,9 @@ def _bjs_direct(df):
     eps0 = y[~D] - Z0 @ theta
     key = pd.Series([f"{a}_{b}" for a, b in zip(g[D], e, strict=True)])
     eps1 = tau - pd.Series(tau).groupby(key.to_numpy()).transform("mean").to_numpy()
+    if loo:  # BJS App. A.9: leave the unit out of its auxiliary mean -> residual x n_g / (n_g - 1)
+        n_g = pd.Series(tau).groupby(key.to_numpy()).transform("size").to_numpy()
+        eps1 = eps1 * n_g / (n_g - 1)
     contrib = np.zeros(len(df))
     contrib[~D] = v0 * eps0
     contrib[D] = w1 * eps1
@@ -344,6 +347,9 @@ def test_imputation_equals_direct_bjs(mpdta):
     gard = imputation_did(mpdta, **KW, variance="gardner")
     assert gard.estimate == pytest.approx(att, abs=1e-10)
     assert gard.se == pytest.approx(se, rel=0.1) and gard.se != se
+    _, se_loo, _ = _bjs_direct(mpdta, loo=True)
+    loo = imputation_did(mpdta, **KW, leave_one_out=True)
+    assert loo.se == pytest.approx(se_loo, rel=1e-8) and loo.se >= r.se
     pre = imputation_did(mpdta, **KW, pretrends=True)
     assert {"-2", "-3"} <= set(pre.table["term"])
 
