@@ -35,6 +35,7 @@ estimators of :mod:`llq_analysis.impact` (``llq.did``, ``llq.staggered_did``, ..
 
 from __future__ import annotations
 
+import html
 import math
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
@@ -171,8 +172,9 @@ class BeforeAfterResult:
         return self.summary("en")
 
     def _repr_html_(self) -> str:
-        head = self.summary("de").replace("\n", "<br>")
-        tab = self.to_frame(lang="de")[["group", "period", "years", "value", "ci_low", "ci_high",
+        lang = self.spec.get("lang", "de")
+        head = html.escape(self.summary(lang)).replace("\n", "<br>")
+        tab = self.to_frame(lang=lang)[["group", "period", "years", "value", "ci_low", "ci_high",
                                         "n_quartiers"]]
         return f"<div><p>{head}</p>{tab.to_html(index=False, float_format=lambda v: f'{v:.3f}')}</div>"
 
@@ -586,7 +588,7 @@ def compare_before_after(
         "replace": replace if comparison == "matched" else None, "same_city": same_city,
         "match_on": match_cols or None, "interval": interval,
         "reps": reps if interval == "bootstrap" else None, "seed": seed if interval == "bootstrap" else None,
-        "unit": unit, "time": time, "city": city, "weights": "unweighted mean over quartiers",
+        "unit": unit, "time": time, "city": city, "weights": "unweighted mean over quartiers", "lang": lang,
     }
     return BeforeAfterResult(
         indicator=indicator, comparison=comparison, table=table, quartiers=qout, trend=trend,

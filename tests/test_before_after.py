@@ -300,3 +300,15 @@ def test_quartier_without_window_value_is_reported_not_silently_dropped():
     # comparison now C and E: change (3 + 0) / 2
     assert _row(r, "comparison", "change")["value"] == pytest.approx(1.5)
     assert _row(r, "comparison", "change")["n_quartiers"] == 2
+
+
+def test_text_outputs_follow_lang():
+    kw = {"indicator": "y", "funded": "treat", "pre": (2017, 2018), "post": (2021, 2022), "cohort": None,
+          "comparison": "all", "reps": 199}
+    en = llq.compare_before_after(_tiny(), lang="en", **kw)
+    de = llq.compare_before_after(_tiny(), **kw)
+    assert "Difference in changes" in en._repr_html_()
+    assert "Differenz der Veränderungen" in de._repr_html_()
+    assert "Differenz der Veränderungen" in en.summary("de")
+    assert set(en.to_frame(lang="de")["group"]) == {"gefördert", "Vergleich", "Differenz"}
+    assert set(en.to_frame()["period"]) == {"before", "after", "change"}
