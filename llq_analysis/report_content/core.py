@@ -272,6 +272,10 @@ class ReportContext:
         if simulated and not getattr(fig, "_llq_marked", False):
             if not any(t("simulated_mark", self.lang) == txt.get_text() for txt in fig.texts):
                 mark_simulated(fig, "simulated", self.lang)
+        for txt in fig.texts:  # the stamp goes just below the axes, never over tick labels
+            if txt.get_text() == t("simulated_mark", self.lang):
+                txt.set_position((0.99, -0.015))
+                txt.set_verticalalignment("top")
         buf = io.StringIO()
         fig.savefig(buf, format="svg", metadata={"Date": None}, bbox_inches="tight")
         plt.close(fig)

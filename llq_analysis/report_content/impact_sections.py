@@ -499,16 +499,22 @@ def _sensitivity_section(ctx: ReportContext, funcs: dict) -> str:
         "sprechen gegen Vorab-Unterschiede.", "Event study as above, on the years before the first real "
         "start; estimates near zero speak against prior differences.", lang)).html)
 
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4.2))
-    ctx.draw(plots.honest_did_plot, sd, ax=axes[0], lang=lang)
+    fig = ctx.draw(plots.honest_did_plot, sd, lang=lang)
+    for lab in fig.axes[0].get_xticklabels():
+        lab.set_rotation(30)
+        lab.set_horizontalalignment("right")
+    fig.tight_layout()
+    out.append(ctx.figure(fig, name="honest_did", simulated=sim, size="half", title=_tr(
+        "Robuste 95-%-Intervalle der mittleren Wirkung nach Förderbeginn je nach erlaubter Trendänderung M",
+        "Robust 95 % intervals of the mean effect after the start by the allowed trend change M", lang)).html)
     lt_named = lt.assign(dropped_unit=[q.loc[u, "ortsteil"] if u in q.index else u for u in lt["dropped_unit"]])
-    ctx.draw(plots.leave_one_out_plot, lt_named, full_estimate=loo.full_estimate, ax=axes[1], lang=lang,
+    fig, ax = plt.subplots(figsize=(7, 0.19 * len(lt_named) + 1.4))
+    ctx.draw(plots.leave_one_out_plot, lt_named, full_estimate=loo.full_estimate, ax=ax, lang=lang,
              provenance=loo.provenance)
     fig.tight_layout()
-    out.append(ctx.figure(fig, name="sensitivity", simulated=sim, title=_tr(
-        "Links: robuste Intervalle (Glättung M); rechts: Wirkung je EUR/Einwohner ohne jeweils ein Quartier",
-        "Left: robust intervals (smoothness M); right: effect per EUR/resident without one quartier each",
-        lang)).html)
+    out.append(ctx.figure(fig, name="leave_one_out", simulated=sim, size="half", title=_tr(
+        "Wirkung je EUR/Einwohner, wenn jeweils ein gefördertes Quartier weggelassen wird",
+        "Effect per EUR/resident when one funded quartier at a time is left out", lang)).html)
     return "\n".join(out)
 
 

@@ -175,7 +175,7 @@ def scenarios(ctx: ReportContext) -> Html:
             rows.append({
                 _tr("Szenario", "Scenario", lang): e["scenario"],
                 t("city", lang): e["city"],
-                t("outcome", lang): t(e["outcome"], lang),
+                t("outcome", lang): _short(e["outcome"], lang),
                 _tr("Veränderung (Pp)", "change (pp)", lang): float(e["change_pp"]),
                 _tr("Pp: 95 %-Intervall unten", "pp: 95 % interval low", lang): float(e["change_pp_low"]),
                 _tr("Pp: 95 %-Intervall oben", "pp: 95 % interval high", lang): float(e["change_pp_high"]),
@@ -191,10 +191,10 @@ def scenarios(ctx: ReportContext) -> Html:
             decimals={c: 2 for c in et.columns[3:6]}, note=_tr(
             "Projektion aus der geschätzten Wirkung je EUR/Einwohner; die Intervalle zeigen nur die "
             "Unsicherheit dieser Schätzung, nicht die der Daten oder des Modells. Personen: "
-            "modellierte Veränderung, keine Zählung.",
+            "modellierte Veränderung, keine Zählung. u15 = Kinder unter 15 Jahren.",
             "Projection from the estimated effect per EUR/resident; intervals show only the "
             "uncertainty of that estimate, not of the data or the model. Persons: modelled change, "
-            "not a count.", lang)).html)
+            "not a count. u15 = children under 15.", lang)).html)
     diff = comp.differences
     if len(diff):
         d = diff[diff["scenario"] != diff["reference"]]
@@ -202,7 +202,7 @@ def scenarios(ctx: ReportContext) -> Html:
             rows = [{
                 _tr("Szenario", "Scenario", lang): r["scenario"],
                 t("city", lang): r["city"],
-                t("outcome", lang): t(r["outcome"], lang),
+                t("outcome", lang): _short(r["outcome"], lang),
                 _tr("Differenz zum Basisszenario", "difference to baseline", lang): float(r["difference"]),
                 _tr("95 %-Intervall unten", "95 % interval low", lang): float(r["difference_low"]),
                 _tr("95 %-Intervall oben", "95 % interval high", lang): float(r["difference_high"]),
@@ -222,13 +222,23 @@ def scenarios(ctx: ReportContext) -> Html:
         fname = {"money": "scenario_money_plot", "effects": "scenario_effects_plot"}[kind]
         if hasattr(plots, fname):
             out.append(ctx.figure(ctx.draw(comp.plot, kind, lang=lang), name=f"scenario_{kind}", title=title,
-                                  simulated=sim).html)
+                                  simulated=sim, size="half").html)
         else:
             out.append(_pending(ctx, f"scenario_plot_{kind}", title, title, f"llq_analysis.plots.{fname}"))
     if comp.warnings:
         out.append(para(_tr("Hinweise der Projektion:", "Notes from the projection:", lang)))
         out.append(bullets([esc(w) for w in comp.warnings[:8]], cls="estimator-notes"))
     return Html(out)
+
+
+_SHORT = {"sgb2_rate": ("SGB-II-Quote", "SGB II rate"),
+          "sgb2_rate_u15": ("SGB-II-Quote u15", "SGB II rate u15")}
+
+
+def _short(outcome: str, lang: str) -> str:
+    """Short outcome label for narrow scenario tables (u15 = children under 15)."""
+    de, en = _SHORT.get(outcome, (t(outcome, lang), t(outcome, lang)))
+    return _tr(de, en, lang)
 
 
 def _round10(x: Any) -> float | None:
