@@ -220,6 +220,13 @@ def _numpy_fit(data: pd.DataFrame, *, y: str, regressors: Sequence[str], unit: s
     return _Fit(coef=coef, vcov=Vd, n_obs=n, n_clusters=n_cl, df_t=float(df_t))
 
 
+def _resolve_engine(engine: str | None, vcov: str) -> str:
+    """numpy by default; pyfixest when asked for, or for the fixest-only ``vcov="cr1_fixest"``."""
+    if engine is None:
+        return "pyfixest" if vcov == "cr1_fixest" else "numpy"
+    return engine
+
+
 def _fit(engine: str, data: pd.DataFrame, **kw) -> _Fit:
     if engine == "pyfixest":
         return _feols(data, **kw)
@@ -324,15 +331,18 @@ def did(df: pd.DataFrame, *, outcome: str, group: str, post: str, cluster: str |
 def twfe(df: pd.DataFrame, *, outcome: str, unit: str, time: str, treatment: str,
          covariates: Sequence[str] = (), weights: str | None = None, cluster: str | None = None,
          vcov: str = "CR1", alpha: float = 0.05,
-         few_treated_threshold: int = _prep.FEW_TREATED_CLUSTERS, engine: str = "pyfixest") -> EffectResult:
+         few_treated_threshold: int = _prep.FEW_TREATED_CLUSTERS, engine: str | None = None) -> EffectResult:
     """Two-way fixed effects regression ``y_it = beta d_it + x_it'gamma + a_i + l_t + u_it``.
 
     ``treatment`` is binary (0/1, may switch on and off) or continuous (e.g. EUR per resident:
     ``beta`` is then the effect per EUR per resident). ``time`` may hold any sortable or merely
     hashable labels (years, ``"2021Q1"``); only its categories matter. ``weights``: analytic
-    weights (e.g. population). Estimated with pyfixest ``feols`` (no singleton removal, so the
-    numbers equal ``lm`` with unit and time dummies). ``engine="numpy"`` computes the same numbers
-    by Frisch-Waugh-Lovell in numpy (faster for simulations and very large panels; tested equal).
+    weights (e.g. population). The default ``engine="numpy"`` estimates by Frisch-Waugh-Lovell in
+    numpy; ``engine="pyfixest"`` uses pyfixest ``feols`` (no singleton removal). Both equal ``lm``
+    with unit and time dummies (tests: to ~1e-13 against each other, statsmodels and the mpdta
+    reference). numpy is the default because it meets the speed targets (about 25 ms CPU on the
+    bundled panel, 100k x 20 in seconds) and avoids pyfixest's numba compile (~5 s) on first use;
+    ``engine=None`` picks numpy, or pyfixest for ``vcov="cr1_fixest"`` (which only pyfixest computes).
 
     Inference (``vcov``, default ``"CR1"`` clustered by ``cluster``, default the unit): see the
     module docstring for the small-sample factor of each option; CR1 = Stata / R
@@ -383,6 +393,7 @@ def twfe(df: pd.DataFrame, *, outcome: str, unit: str, time: str, treatment: str
         msg = _prep.few_clusters_warning(n_tr, n_cl, threshold=few_treated_threshold, what=what)
         if msg:
             warns.append(msg)
+    engine = _resolve_engine(engine, vcov)
     fit = _fit(engine, data, y=outcome, regressors=[treatment, *covariates], unit=unit, time=time,
                cluster=cluster, vcov=vcov, weights=weights, what=what)
     if not np.isfinite(fit.coef[treatment]):
@@ -456,7 +467,7 @@ def event_study(df: pd.DataFrame, *, outcome: str, unit: str, time: str, cohort:
                 bin_endpoints: tuple[int, int] | None = None, covariates: Sequence[str] = (),
                 treatment: str | None = None, vcov: str = "CR1", alpha: float = 0.05,
                 few_treated_threshold: int = _prep.FEW_TREATED_CLUSTERS,
-                engine: str = "pyfixest") -> EventStudyResult:
+                engine: str | None = None) -> EventStudyResult:
     """Dynamic TWFE event study ``y_it = sum_{r != ref} b_r 1{t - g_i = r} + a_i + l_t + u_it``.
 
     ``cohort``: first treated period of the unit (constant within unit); **0 or missing = never
@@ -552,6 +563,7 @@ def event_study(df: pd.DataFrame, *, outcome: str, unit: str, time: str, cohort:
         if msg:
             warns.append(msg)
     terms = list(dummies)
+    engine = _resolve_engine(engine, vcov)
     fit = _fit(engine, est_data, y=outcome, regressors=[*terms, *covariates], unit=unit, time=time,
                cluster=cluster, vcov=vcov, weights=None, what=what)
     coll = [tm for tm in terms if not np.isfinite(fit.coef[tm])]

@@ -38,13 +38,16 @@ def data_provenance(df: pd.DataFrame, columns: Iterable[str] = ()) -> str:
     Uses ``<col>_provenance`` columns where present, else the row ``provenance`` column, else
     ``df.attrs['provenance']``, else 'user'.
     """
+    def _kinds(col: str) -> set[str]:  # unique values first: the split is the costly part
+        return {str(v).split(":", 1)[0].strip() for v in pd.unique(df[col].dropna())}
+
     kinds: set[str] = set()
     for c in columns:
         pc = f"{c}_provenance"
         if pc in df.columns:
-            kinds |= set(df[pc].dropna().astype(str).str.split(":", n=1).str[0].str.strip())
+            kinds |= _kinds(pc)
     if not kinds and "provenance" in df.columns:
-        kinds = set(df["provenance"].dropna().astype(str).str.split(":", n=1).str[0].str.strip())
+        kinds = _kinds("provenance")
     if not kinds:
         return str(df.attrs.get("provenance", "user"))
     kinds.discard("missing")
