@@ -62,6 +62,21 @@ def test_committed_notebook_is_stripped_and_thin(path):
             f"{path.name} code cell {i}: matplotlib.use() drops figures from executed reports (STACK.md)"
 
 
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_parameters_are_visible_to_papermill(path):
+    """Every assignment in a 'parameters' cell must be parsable by papermill (else `-p name value`
+    is reported as an unknown parameter and silently ignored)."""
+    import papermill as pm
+
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    cells = [c for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", [])]
+    if not cells:
+        pytest.skip("no parameters cell")
+    names = [m.group(1) for m in re.finditer(r"^(\w+)\s*=", "".join(cells[0]["source"]), re.M)]
+    found = pm.inspect_notebook(str(path))
+    assert set(names) <= set(found), f"{path.name}: papermill cannot parse {sorted(set(names) - set(found))}"
+
+
 def test_gitattributes_strip_notebooks():
     text = (paths.PROJECT_DIR / ".gitattributes").read_text(encoding="utf-8")
     assert re.search(r"^\*\.ipynb\s+filter=nbstripout", text, re.M)
