@@ -111,6 +111,9 @@ def _browse(url: str, moves: int) -> tuple[float, list[float]]:
                 page.wait_for_function("([s, v]) => document.querySelector(s).dataset.eur !== v",
                                        arg=[sel, before], polling="raf", timeout=60_000)
                 lat.append((time.perf_counter() - t) * 1000)
+                page.wait_for_function(  # all outputs of this recompute shown (as a person would wait)
+                    "() => { const g = [...document.querySelectorAll('.llq-outputs [data-gen]')]"
+                    ".map(e => e.dataset.gen); return g.every(x => x === g[0]); }", timeout=60_000)
         finally:
             b.close()
     return first, lat

@@ -27,6 +27,7 @@ import os
 import re
 import socket
 import sys
+import threading
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -369,6 +370,7 @@ class ScenarioExplorer:
         self.draws, self.seed, self._chart_on = int(draws), seed, chart
         self.chart_delay = float(chart_delay)
         self._chart_handle = self._chart_proj = None
+        self._chart_lock = threading.Lock()
         self.names = dict(zip(self.quartiers["quartier_id"].astype(str),
                               self.quartiers["ortsteil"].astype(str), strict=True)) \
             if "ortsteil" in self.quartiers.columns else {}
@@ -757,9 +759,12 @@ class ScenarioExplorer:
             self._schedule_chart(proj)
 
     def _schedule_chart(self, proj) -> None:
-        """Draw the chart after ``chart_delay`` s without a further change (inside a kernel), so
-        the numbers reach the page at once and a quick series of key presses draws only once.
-        Without a running event loop (scripts, tests) the chart is drawn at once."""
+        """Redraw the chart ``chart_delay`` s after the last change, in a background thread.
+
+        Inside a kernel (a running event loop) the numbers reach the page at once and the chart
+        follows: a quick series of key presses draws once, and a redraw never blocks the next
+        recompute. Without a running loop (scripts, tests) the chart is drawn at once.
+        """
         import asyncio
 
         self._chart_proj = proj
@@ -767,18 +772,23 @@ class ScenarioExplorer:
             self._chart_handle.cancel()
             self._chart_handle = None
         try:
-            loop = asyncio.get_running_loop()
+            asyncio.get_running_loop()
+            in_kernel = True
         except RuntimeError:
-            loop = None
-        if loop is None or self.chart_delay <= 0:
+            in_kernel = False
+        if not in_kernel or self.chart_delay <= 0:
             self._draw_chart(proj)
-        else:
-            self._chart_handle = loop.call_later(self.chart_delay, self._flush_chart)
+            return
+        timer = threading.Timer(self.chart_delay, self._flush_chart)
+        timer.daemon = True
+        self._chart_handle = timer
+        timer.start()
 
     def _flush_chart(self) -> None:
-        self._chart_handle = None
-        if self._chart_proj is not None and self._chart_proj is self.projection:
-            self._draw_chart(self._chart_proj)
+        with self._chart_lock:  # one drawing at a time (matplotlib figures are not shared)
+            proj = self._chart_proj
+            if proj is not None and proj is self.projection:
+                self._draw_chart(proj)
 
     def _draw_chart(self, proj) -> None:
         import io
@@ -788,8 +798,9 @@ class ScenarioExplorer:
         fig = explorer_plot(proj, outcome=EFFECT_OUTCOMES[0], names=self.names, lang=self.lang)
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=72)  # a bare Figure (no pyplot): nothing to close
-        self.o_chart.value = buf.getvalue()
-        self.o_chart.layout.display = ""
+        if proj is self.projection:  # still current (not replaced or invalid meanwhile)
+            self.o_chart.value = buf.getvalue()
+            self.o_chart.layout.display = ""
 
     def _sentence(self, money, pop, proj, c: Controls) -> str:
         lang = self.lang

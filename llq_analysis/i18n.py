@@ -241,7 +241,7 @@ LABELS.update({
     "dash.col.change": {"de": "Δ SGB-II-Quote (Pp.)", "en": "Δ SGB II rate (pp)"},
     "dash.col.outcome": {"de": "Zielgröße", "en": "Outcome"},
     "dash.col.pp": {"de": "Prozentpunkte", "en": "Percentage points"},
-    "dash.col.persons": {"de": "Personen", "en": "Persons"},
+    "dash.col.persons": {"de": "Personen", "en": "persons"},
     "dash.unattributed": {"de": "stadtweit (ohne Quartier)", "en": "city-wide (no quartier)"},
     "dash.more_rows": {"de": "… und {n} weitere Quartiere mit 0 EUR", "en": "… and {n} more quartiers with 0 EUR"},
     "dash.notes": {"de": "Hinweise", "en": "Notes"},

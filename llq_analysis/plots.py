@@ -346,19 +346,24 @@ def explorer_plot(projection, *, outcome: str = "sgb2_rate", names: dict | None 
     ax1.set_yticks(range(len(q)))
     ax1.set_yticklabels(labels, fontsize=8)
     ax1.set_xlabel(t("eur_per_capita", lang))
-    ax1.set_title(t("dash.chart_title", lang).format(n=len(q)), fontsize=10)
+    ax1.set_title(t("dash.chart_title", lang).format(n=len(q)), fontsize=10, loc="left")
+    from matplotlib.patches import Patch
+
+    ax1.legend(handles=[Patch(color=v, label=k) for k, v in colours.items()], fontsize=8, ncol=2,
+               frameon=False, loc="lower right", bbox_to_anchor=(1.0, 1.06), borderaxespad=0)
     c = projection.cities[projection.cities["outcome"] == outcome].reset_index(drop=True)
     xs = range(len(c))
     ax2.errorbar(list(xs), c["change_pp"], yerr=[c["change_pp"] - c["change_pp_low"],
                                                  c["change_pp_high"] - c["change_pp"]],
                  fmt="o", capsize=4, color="#1f4e79")
     ax2.axhline(0.0, color="grey", lw=0.8, ls="--")
+    ax2.set_xlim(-0.6, len(c) - 0.4)
     ax2.set_xticks(list(xs))
     ax2.set_xticklabels([t("dash.both", lang).split(" (")[0] if v == "Land Bremen" else v for v in c["city"]],
                         fontsize=8)
     ax2.set_ylabel(t("dash.col.pp", lang))
     ax2.set_title(t(outcome, lang), fontsize=10)
-    fig.subplots_adjust(left=0.2, right=0.98, bottom=0.14, top=0.9, wspace=0.35)  # no tight_layout: one draw
+    fig.subplots_adjust(left=0.2, right=0.98, bottom=0.14, top=0.84, wspace=0.35)  # no tight_layout: one draw
     return mark_simulated(fig, projection.provenance, lang)
 
 

@@ -117,6 +117,16 @@ def _settled(page, prev: str | None) -> str:
     return page.eval_on_selector(".llq-outputs [data-gen]", "e => e.dataset.gen")
 
 
+def _chart_src(page) -> str:
+    return page.get_attribute("img.llq-chart", "src") or ""
+
+
+def _chart_redrawn(page, old_src: str) -> None:
+    """Wait for the (debounced) chart to show a new image, e.g. before a screenshot."""
+    page.wait_for_function("s => { const i = document.querySelector('img.llq-chart');"
+                           " return i && i.src && i.src !== s && i.complete; }", arg=old_src, timeout=60_000)
+
+
 def _rows(page) -> dict[str, float]:
     return page.eval_on_selector_all(
         ".llq-quartier-table tr[data-eur]",
@@ -146,7 +156,7 @@ def test_explorer_in_chromium(app, tmp_path):
             hb, bhv, total = _eur(page, BREMEN), _eur(page, BREMERHAVEN), _eur(page, TOTAL)
             assert (hb, bhv, total) == (1_600_000.0, 400_000.0, 2_000_000.0)
             assert t("simulated_mark", "de") in page.inner_text(".llq-simulated")
-            page.wait_for_selector(".llq-chart img, img.llq-chart", timeout=30_000)
+            _chart_redrawn(page, "")
             page.screenshot(path=str(ARTIFACTS / "01_baseline.png"), full_page=True)
             baseline_rows = _rows(page)
 
@@ -154,6 +164,7 @@ def test_explorer_in_chromium(app, tmp_path):
             first = page.locator(".widget-slider .noUi-handle").first
             assert first.evaluate("h => !!h.closest('.llq-city-split')"), "first slider is not the city split"
             first.focus()
+            src = _chart_src(page)
             lat, seen = [], set()
             for i in range(20):
                 before = page.get_attribute(BREMEN, "data-eur")
@@ -171,7 +182,9 @@ def test_explorer_in_chromium(app, tmp_path):
                 seen.add(hb)
                 if i == 9:
                     assert hb == pytest.approx(1_400_000.0)  # 10 steps of 1 % = 20,000 EUR each
+                    _chart_redrawn(page, src)  # the chart follows once the keys pause
                     page.screenshot(path=str(ARTIFACTS / "02_split_70_30.png"), full_page=True)
+                    first.focus()
             assert len(seen) >= 10, f"Bremen's amount changed only to {sorted(seen)}"
             assert hb == pytest.approx(1_600_000.0)  # 10 left, 10 right: back to 80 %
             med = statistics.median(lat)
@@ -180,13 +193,14 @@ def test_explorer_in_chromium(app, tmp_path):
             assert _rows(page) == baseline_rows
 
             # another allocation rule changes the quartier table (money per quartier)
+            src = _chart_src(page)
             page.select_option(".llq-rule select", label=t("rule.need", "de"))
             gen = _settled(page, gen)
             after = _rows(page)
             assert after != baseline_rows
             assert round(sum(after.values()), 2) == 2_000_000.0
             assert _eur(page, BREMEN) == 1_600_000.0  # the rule moves money within a city only
-            page.wait_for_timeout(1000)  # let the (debounced) chart redraw for the screenshot
+            _chart_redrawn(page, src)
             page.screenshot(path=str(ARTIFACTS / "03_rule_need.png"), full_page=True)
 
             # the download is a YAML diff that load_scenario reads back to the same money
@@ -218,11 +232,12 @@ def test_explorer_in_chromium(app, tmp_path):
             assert _rows(page) == baseline_rows
 
             # English switch
+            src = _chart_src(page)
             page.click(".llq-lang button:has-text('English')")
             page.wait_for_function("() => document.body.innerText.includes('Reset to baseline')", timeout=20_000)
             gen = _settled(page, gen)
             assert "Bremen receives 1,600,000 €" in page.inner_text(".llq-summary")
-            page.wait_for_timeout(1000)
+            _chart_redrawn(page, src)
             page.screenshot(path=str(ARTIFACTS / "05_english.png"), full_page=True)
         finally:
             browser.close()
