@@ -56,6 +56,7 @@ _API: dict[str, str] = {
     "load_scenario": "scenarios",
     "allocate": "scenarios",
     "need_index": "scenarios",
+    "prepare_panel": "scenarios",
     "project": "projection",
     "compare_scenarios": "projection",
     "optimise_allocation": "optimiser",

@@ -2,32 +2,37 @@
 
 Problem (per budget group: each city when ``city_split="fixed"``, both together when ``"free"``):
 
-    maximise  sum_i A_i * f(x_i / P_i)     subject to  sum_i x_i = B,  lo_i <= x_i <= hi_i
+    maximise  E_beta[ sum_i sum_o w_o dir_o N_oi / 100 * clip(beta_o s_oi f(x_i / P_i), -y_oi, 100 - y_oi) ]
+    subject to  sum_i x_i = B,  lo_i <= x_i <= hi_i
 
-with ``x_i`` EUR per year to quartier *i*, ``P_i`` residents, ``f`` the dose shape of
-:mod:`llq_analysis.projection` and ``A_i = sum_o w_o * dir_o * beta_o * s_oi * N_oi / 100`` the
-improvement in (weighted) persons per unit of effective dose: ``w_o`` the objective weights,
-``dir_o`` = -1 for poverty outcomes (fewer is better), +1 for turnout, ``beta_o`` the effect per
-EUR per resident, ``s_oi`` the scale (1, or base level / mean for ``scale="relative"``) and
-``N_oi`` the person base (residents below retirement age, children under 15, electorate).
+with ``x_i`` EUR per year to quartier *i*, ``P_i`` residents, ``f`` the dose shape and the clip of
+:func:`llq_analysis.project` (a rate cannot fall below 0 % or rise above 100 %), ``w_o`` the
+objective weights, ``dir_o`` = -1 for poverty outcomes (fewer is better) and +1 for turnout,
+``s_oi`` the scale (1, or base level / mean for ``scale="relative"``), ``N_oi`` the person base
+(residents below retirement age, children under 15, electorate) and ``E_beta`` the mean over
+the effect draws (a sample-average approximation; with ``se = 0`` the plug-in optimum).
 
-* ``returns="linear"``: a fractional knapsack; filling quartiers in the order of gain per EUR
-  ``A_i / P_i`` up to their caps is exactly optimal (Dantzig 1957; checked against
-  ``scipy.optimize.linprog`` in the tests).
-* ``"log"`` / ``"saturation"``: separable concave; the KKT conditions ``A_i f'(x_i/P_i)/P_i =
-  lambda`` (for ``lo_i < x_i < hi_i``) have a closed-form inverse per quartier, and ``lambda``
-  is found by bisection ("water filling"; Patriksson 2008, *A survey on the continuous nonlinear
-  resource allocation problem*, EJOR 185: 1-46; checked against SLSQP in the tests).
+Per quartier the objective is a piecewise-linear concave function of the effective dose
+``f(x_i/P_i)`` (one kink per draw and outcome, where the rate would hit its bound; harmful
+draws are kept linear), so the problem is separable and concave and is solved exactly:
 
-The point solution uses the effect estimates; money is then rounded to whole cents (largest
-remainder within floors and caps), so the budget is conserved exactly. Uncertainty is shown two
-ways: (1) the objective of the chosen allocation (and of the scenario's own allocation, with the
-same draws) under ``draws`` effect draws, with the rate clip of :func:`llq_analysis.project`;
-(2) the problem re-solved for every draw: how often each quartier gets more than its floor
-(``inclusion_share``) and the spread of its amount. With a single outcome, ``scale="absolute"``
-and linear returns the gain per EUR is ``beta * N_i / (100 P_i)``: the ranking does not depend
-on need at all (only on the share of the person base in the population) - an honest
-consequence of a constant effect per EUR per resident, stated in the summary.
+* ``returns="linear"``: every (quartier, segment) piece has a constant gain per EUR; filling the
+  pieces by gain is optimal (fractional knapsack, Dantzig 1957; checked against
+  ``scipy.optimize.linprog`` and a brute-force chunk greedy in the tests).
+* ``"log"`` / ``"saturation"``: the KKT conditions ``S_i(d) f'(d) / P_i = lambda`` have a
+  closed-form inverse per segment; ``lambda`` is found by bisection ("water filling";
+  Patriksson 2008, *A survey on the continuous nonlinear resource allocation problem*, EJOR 185:
+  1-46; checked against ``scipy.optimize.minimize(method="trust-constr")`` and the chunk greedy).
+
+Money is then rounded to whole cents (largest remainder within floors and caps), so the budget
+is conserved exactly. Uncertainty is shown two ways: (1) the improvement of the chosen
+allocation (and of the scenario's own allocation, with the same draws) across ``draws`` effect
+draws, with interval and P(better); (2) the problem re-solved for every single draw: how often
+each quartier gets more than its floor (``inclusion_share``) and the spread of its amount. With a
+single outcome, ``scale="absolute"`` and linear returns the gain per EUR is
+``beta * N_i / (100 P_i)`` until the rate would reach 0 %: the ranking then depends on the share
+of the person base in the population, hardly on need - an honest consequence of a constant
+effect per EUR per resident, stated in the summary.
 """
 
 from __future__ import annotations
@@ -237,7 +242,8 @@ class OptimisationResult:
             f"{'Szenario' if de else 'scenario'} „{sp['scenario']}“: {f(o['reference'])} "
             f"[{f(o['reference_low'])}; {f(o['reference_high'])}]; {'Differenz' if de else 'difference'} "
             f"{f(o['difference'])} [{f(o['difference_low'])}; {f(o['difference_high'])}], "
-            f"P({'besser' if de else 'better'}) = {o['p_better']:.2f}",
+            f"P({'besser' if de else 'better'}) = "
+            + (f"{o['p_better']:.2f}".replace(".", ",") if de else f"{o['p_better']:.2f}"),
         ]
         top = self.allocation.sort_values("amount_eur", ascending=False).head(10)
         lines.append(("Größte Beträge: " if de else "largest amounts: ") + "; ".join(
@@ -245,10 +251,11 @@ class OptimisationResult:
         lines.append("(%) = Anteil der Ziehungen, in denen das Quartier über seinem Mindestbetrag liegt."
                      if de else "(%) = share of draws in which the quartier gets more than its floor.")
         if sp.get("need_blind"):
-            lines.append("Hinweis: Bei linearer Wirkung, absolutem Effekt und einem Ziel hängt die Rangfolge "
-                         "nicht vom Bedarf ab, nur vom Anteil der Bezugsbevölkerung an den Einwohnern."
-                         if de else "Note: with linear returns, an absolute effect and one outcome the ranking "
-                         "does not depend on need, only on the person base's share of residents.")
+            lines.append("Hinweis: Bei linearer Wirkung, absolutem Effekt und einem Ziel hängt die Rangfolge kaum "
+                         "vom Bedarf ab, sondern vom Anteil der Bezugsbevölkerung an den Einwohnern (bis die Quote "
+                         "0 % erreichen würde)." if de else "Note: with linear returns, an absolute effect and one "
+                         "outcome the ranking hardly depends on need, only on the person base's share of residents "
+                         "(until the rate would reach 0 %).")
         if self.provenance == "simulated":
             lines.append("Achtung: Basisdaten simuliert." if de else "Caution: simulated base data.")
         if any(v == "assumed" for v in sp.get("effect_provenance", {}).values()):
@@ -318,6 +325,7 @@ def optimise_allocation(scenario: Any, quartiers: pd.DataFrame, *, panel: pd.Dat
         _geo,
         _round_capped,
         allocate,
+        prepare_panel,
     )
 
     if not isinstance(scenario, Scenario):
@@ -345,6 +353,7 @@ def optimise_allocation(scenario: Any, quartiers: pd.DataFrame, *, panel: pd.Dat
     if unknown:
         raise ValueError(f"eligibility: unknown key(s) {unknown}")
 
+    panel = prepare_panel(panel)
     geo = _geo(scenario, quartiers, panel, year, True)
     outs = list(weights)
     base = _panel_base(panel, geo.year, outs)

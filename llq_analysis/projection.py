@@ -151,15 +151,24 @@ class _Base:
     provenance: str
 
 
-def _panel_base(panel: pd.DataFrame, year: int | None, outcomes: Sequence[str],
+def _panel_base(panel: Any, year: int | None, outcomes: Sequence[str],
                 dose_column: str = "llq_eur_per_capita") -> _Base:
-    from .scenarios import _column_at, _year_rows
+    from .scenarios import PreparedPanel
+
+    if isinstance(panel, PreparedPanel):
+        key = ("base", year, tuple(outcomes), dose_column)
+        return panel.memo(key, lambda: _panel_base_impl(panel, year, outcomes, dose_column))
+    return _panel_base_impl(panel, year, outcomes, dose_column)
+
+
+def _panel_base_impl(panel: Any, year: int | None, outcomes: Sequence[str], dose_column: str) -> _Base:
+    from .scenarios import _column_at, _pcol, _year_rows
 
     need = ["quartier_id", "city", "year", "population"]
     missing = [c for c in need if c not in panel.columns]
     if missing:
         raise ValueError(f"panel: column(s) {missing} missing")
-    ids = pd.unique(panel["quartier_id"].to_numpy(dtype=object))
+    ids = pd.unique(_pcol(panel, "quartier_id", text=True))
     years, tgt, _ = _year_rows(panel, ids)
     yr = int(years.max()) if year is None else int(year)
     if not (years == yr).any():
@@ -167,7 +176,7 @@ def _panel_base(panel: pd.DataFrame, year: int | None, outcomes: Sequence[str],
     n = len(ids)
     city = np.empty(n, dtype=object)
     rows = np.flatnonzero(years == yr)
-    city[tgt[rows]] = panel["city"].to_numpy()[rows]
+    city[tgt[rows]] = _pcol(panel, "city", text=True)[rows]
     pop, _ = _column_at(panel, "population", years, tgt, n, yr)
     values, bases, vy = {}, {}, {}
     for o in outcomes:
@@ -180,14 +189,14 @@ def _panel_base(panel: pd.DataFrame, year: int | None, outcomes: Sequence[str],
         else:
             bases[o] = np.full(n, np.nan)
     if dose_column in panel.columns:
-        dv = panel[dose_column].to_numpy(dtype=float, na_value=np.nan)
+        dv = _pcol(panel, dose_column)
         dv = dv[dv > 0]
         dose = (float(dv.min()), float(dv.max()), float(dv.mean())) if len(dv) else (np.nan, np.nan, np.nan)
     else:
         dose = (np.nan, np.nan, np.nan)
     prov = "user"
     if "provenance" in panel.columns:
-        kinds = {str(k).split(":", 1)[0].strip() for k in pd.unique(panel["provenance"].to_numpy())}
+        kinds = {str(k).split(":", 1)[0].strip() for k in pd.unique(_pcol(panel, "provenance", text=True))}
         prov = "simulated" if "simulated" in kinds else (kinds.pop() if len(kinds) == 1 else "mixed")
     return _Base(ids=ids, city=city, pop=pop, year=yr, values=values, bases=bases, value_years=vy,
                  dose_obs=dose, provenance=prov)
@@ -332,7 +341,8 @@ def project(allocation: pd.DataFrame, *, effect: Any, panel: pd.DataFrame, draws
         (outcome ``sgb2_rate``, no uncertainty), ``(estimate, se)``, or a dict outcome -> any of
         these (outcomes: ``sgb2_rate``, ``sgb2_rate_u15``, ``unemployment_rate``,
         ``turnout_buergerschaft``, ``turnout_bundestag``)
-    panel : the quartier x year panel (base year levels and populations; observed dose range)
+    panel : the quartier x year panel (base year levels and populations; observed dose range), or
+        its :func:`~llq_analysis.scenarios.prepare_panel` snapshot for many fast calls
     draws, seed : number of effect draws from N(estimate, se) and the RNG seed
     lag, horizon : the effect appears ``lag`` years after funding starts; reported at year
         ``horizon`` (default ``lag``); before the lag the change is 0
@@ -639,8 +649,9 @@ def compare_scenarios(scenarios: Sequence[Any] | Mapping[str, Any], quartiers: p
     With ``effect`` (see :func:`project`) every scenario is projected with the **same** effect
     draws, so ``differences`` (scenario minus reference) have paired, honest intervals.
     """
-    from .scenarios import Scenario, _need_array, allocate, load_scenario
+    from .scenarios import Scenario, _need_array, allocate, load_scenario, prepare_panel
 
+    panel = prepare_panel(panel)  # one snapshot for every allocate/project below
     if isinstance(scenarios, Mapping):
         items = [(str(k), v) for k, v in scenarios.items()]
     else:

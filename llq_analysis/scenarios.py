@@ -65,7 +65,8 @@ import pandas as pd
 
 from .errors import InfeasibleAllocationError, ScenarioError
 
-__all__ = ["Scenario", "load_scenario", "allocate", "need_index", "largest_remainder",
+__all__ = ["Scenario", "load_scenario", "allocate", "need_index", "largest_remainder", "prepare_panel",
+           "PreparedPanel",
            "CITIES", "RULES", "DEFAULT_NEED_INDICATORS", "UNATTRIBUTED"]
 
 CITIES = ("Bremen", "Bremerhaven")
@@ -821,6 +822,9 @@ def _describe(s: Scenario, lang: str) -> str:
             base_tree, base_title = b.tree, b.title
         else:
             return "Kein Basisszenario zum Vergleich vorhanden." if de else "No baseline to compare with."
+    if s.tree is base_tree or _thaw(s.tree) == _thaw(base_tree):
+        return (f"Szenario „{s.title}“: keine Abweichung vom Basisszenario „{base_title}“." if de
+                else f"Scenario '{s.title}': no difference from the baseline '{base_title}'.")
     head = (f"Szenario „{s.title}“ im Vergleich zum Basisszenario „{base_title}“:" if de
             else f"Scenario '{s.title}' compared with the baseline '{base_title}':")
     old, new = _flat(base_tree), _flat(s.tree)
@@ -1012,19 +1016,89 @@ def _strand_cents(tree: Mapping, city: str, city_cents: int) -> list[tuple[str, 
 # ============================================================================ need index
 
 
+class PreparedPanel:
+    """An immutable snapshot of a panel's arrays, for many fast :func:`allocate` / :func:`project`
+    calls on the same data (a dashboard slider): pass it as ``panel=`` instead of the DataFrame.
+
+    The numeric columns, ids, years, cities and provenance are copied once into read-only numpy
+    arrays; derived arrays (row positions, need index, base-year values) are memoised inside the
+    snapshot. Editing the original DataFrame afterwards does not change the snapshot (build a new
+    one). Built with :func:`prepare_panel`.
+    """
+
+    _TEXT = ("quartier_id", "city", "provenance")
+
+    def __init__(self, panel: pd.DataFrame):
+        if not isinstance(panel, pd.DataFrame):
+            raise TypeError(f"expected a DataFrame, got {type(panel).__name__}")
+        self.columns = tuple(panel.columns)
+        self.attrs = dict(panel.attrs)
+        self._data: dict[str, np.ndarray] = {}
+        for c in panel.columns:
+            s = panel[c]
+            if c in self._TEXT:
+                arr = s.to_numpy(dtype=object, na_value=None)
+            elif pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
+                arr = s.to_numpy(dtype=float, na_value=np.nan)
+            else:
+                continue
+            arr.flags.writeable = False
+            self._data[c] = arr
+        self._len = len(panel)
+        self._memo: dict[Any, Any] = {}
+
+    def __len__(self) -> int:
+        return self._len
+
+    def __repr__(self) -> str:
+        return f"PreparedPanel({self._len} rows, {len(self._data)} columns)"
+
+    def col(self, name: str) -> np.ndarray:
+        if name not in self._data:
+            raise KeyError(f"column {name!r} not in the prepared panel")
+        return self._data[name]
+
+    def memo(self, key: Any, compute):
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
+
+
+def prepare_panel(panel: pd.DataFrame | PreparedPanel) -> PreparedPanel:
+    """A :class:`PreparedPanel` snapshot of ``panel`` (returned unchanged if it already is one)."""
+    return panel if isinstance(panel, PreparedPanel) else PreparedPanel(panel)
+
+
+def _pcol(panel: Any, name: str, text: bool = False) -> np.ndarray:
+    """A column as numpy (float, or object for text) from a DataFrame or a PreparedPanel."""
+    if isinstance(panel, PreparedPanel):
+        return panel.col(name)
+    s = panel[name]
+    return s.to_numpy(dtype=object, na_value=None) if text else s.to_numpy(dtype=float, na_value=np.nan)
+
+
+def _ids_key(ids: np.ndarray) -> int:
+    return hash(tuple(ids))
+
+
 def _year_rows(panel: pd.DataFrame, ids: np.ndarray, id_col: str = "quartier_id",
                year_col: str = "year") -> tuple[np.ndarray, np.ndarray, None]:
     """Panel years, and per year the (panel row, position in ``ids``) pairs (numpy; fast)."""
-    years = panel[year_col].to_numpy()
-    tgt = pd.Index(ids).get_indexer(panel[id_col].to_numpy())
-    return years, tgt, None
+    def compute():
+        years = _pcol(panel, year_col)
+        tgt = pd.Index(ids).get_indexer(_pcol(panel, id_col, text=True))
+        return years, tgt, None
+
+    if isinstance(panel, PreparedPanel):
+        return panel.memo(("rows", id_col, year_col, _ids_key(ids)), compute)
+    return compute()
 
 
 def _column_at(panel: pd.DataFrame, col: str, years: np.ndarray, tgt: np.ndarray, n: int, year: int,
                *, latest: bool = False) -> tuple[np.ndarray, int]:
     """Values of ``col`` in ``year`` aligned to the ids (NaN where absent); ``latest``: the last
     year <= ``year`` that has values (for election-year indicators)."""
-    vals = panel[col].to_numpy(dtype=float, na_value=np.nan)
+    vals = _pcol(panel, col)
     y = year
     if latest:
         ok = ~np.isnan(vals) & (years <= year)
@@ -1041,6 +1115,19 @@ def _need_array(panel: pd.DataFrame, ids: np.ndarray, city: np.ndarray | None, *
                 indicators: Mapping[str, float], standardise: str, id_col: str = "quartier_id",
                 year_col: str = "year", rows: tuple | None = None) -> tuple[np.ndarray, dict[str, int]]:
     """The need index aligned to ``ids`` (see :func:`need_index`) and the year used per indicator."""
+    if isinstance(panel, PreparedPanel):
+        key = ("need", _ids_key(ids), None if city is None else _ids_key(city), int(year),
+               tuple((k, float(v)) for k, v in indicators.items()), standardise, id_col, year_col)
+        return panel.memo(key, lambda: _need_array_impl(panel, ids, city, year=year, indicators=indicators,
+                                                        standardise=standardise, id_col=id_col,
+                                                        year_col=year_col, rows=rows))
+    return _need_array_impl(panel, ids, city, year=year, indicators=indicators, standardise=standardise,
+                            id_col=id_col, year_col=year_col, rows=rows)
+
+
+def _need_array_impl(panel: Any, ids: np.ndarray, city: np.ndarray | None, *, year: int,
+                     indicators: Mapping[str, float], standardise: str, id_col: str,
+                     year_col: str, rows: tuple | None) -> tuple[np.ndarray, dict[str, int]]:
     need_cols = [id_col, year_col, *indicators] + (["city"] if standardise == "city" and city is None else [])
     missing_cols = [c for c in need_cols if c not in panel.columns]
     if missing_cols:
@@ -1061,7 +1148,8 @@ def _need_array(panel: pd.DataFrame, ids: np.ndarray, city: np.ndarray | None, *
         x[~(pop > 0)] = np.nan  # no residents (or no population row): rates undefined
     if standardise == "city":
         if city is None:
-            c_all = panel[["quartier_id", "city"]].drop_duplicates("quartier_id")
+            c_all = pd.DataFrame({"quartier_id": _pcol(panel, id_col, text=True),
+                                  "city": _pcol(panel, "city", text=True)}).drop_duplicates("quartier_id")
             city = pd.Series(c_all["city"].to_numpy(), index=c_all["quartier_id"].to_numpy()) \
                 .reindex(ids).to_numpy()
         groups = [city == c for c in pd.unique(city)]
@@ -1118,8 +1206,8 @@ def need_index(panel: pd.DataFrame, *, year: int | None = None,
 
         raise DataValidationError([Problem(c, "a column needed for the need index")
                                    for c in (id_col, year_col) if c not in panel.columns], what="the panel")
-    yr = int(panel[year_col].max()) if year is None else int(year)
-    ids = pd.unique(panel[id_col].to_numpy())
+    yr = int(np.nanmax(_pcol(panel, year_col))) if year is None else int(year)
+    ids = pd.unique(_pcol(panel, id_col, text=True))
     idx, used = _need_array(panel, ids, None, year=yr, indicators=ind, standardise=standardise,
                             id_col=id_col, year_col=year_col)
     res = pd.Series(idx, index=pd.Index(ids, name=id_col), name="need_index")
@@ -1158,7 +1246,7 @@ def _geo(scenario: Scenario, quartiers: pd.DataFrame, panel: pd.DataFrame | None
     need = np.full(len(ids), np.nan)
     if panel is not None:
         if yr is None:
-            yr = int(panel["year"].max())
+            yr = int(np.nanmax(_pcol(panel, "year")))
         rows = _year_rows(panel, ids)
         years, tgt, _ = rows
         if not (years == yr).any():
@@ -1316,7 +1404,8 @@ def allocate(scenario: Scenario, quartiers: pd.DataFrame, *, panel: pd.DataFrame
     ----------
     scenario : a validated :class:`Scenario`
     quartiers : table with ``quartier_id``, ``city`` (and ``population`` when no panel is given)
-    panel : quartier x year panel; needed for need rules (need index) and used for population
+    panel : quartier x year panel (or its :func:`prepare_panel` snapshot, for many fast calls);
+        needed for need rules (need index) and used for population
     year : reference year for population and need (default: the scenario's ``year``, else the
         panel's latest year)
 

@@ -264,7 +264,7 @@ def test_describe_says_in_words_what_differs():
     en = s.describe("en")
     assert "share of Bremen in the total budget: 80 % → 75 %" in en
     assert "1,500,000 EUR" in en
-    assert "Keine Abweichung" in load_scenario(BASELINE).describe()
+    assert "keine Abweichung" in load_scenario(BASELINE).describe()
     r = load_scenario(BASELINE).with_changes({"cities.Bremen.strands.quartierszentren.rule": "need"})
     assert "Verteilungsregel: feste Beträge → nach Bedarf (Bedarfsindex)" in r.describe()
 
