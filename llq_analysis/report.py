@@ -87,7 +87,8 @@ def find_chromium() -> str | None:
 def _check_inputs(scenarios: Sequence[Path], data: Path | None, lang: str, out_dir: Path,
                   pdf: bool):
     """Validate everything before anything is written; returns (scenario objects, chromium)."""
-    from .errors import DataValidationError, ScenarioError
+    from .data import load_panel, load_quartiers
+    from .errors import DataValidationError, InfeasibleAllocationError, ScenarioError
 
     if lang not in ("de", "en"):
         raise ReportError(f"--lang must be 'de' or 'en', not {lang!r}")
@@ -96,38 +97,6 @@ def _check_inputs(scenarios: Sequence[Path], data: Path | None, lang: str, out_d
                           "(git checkout notebooks/06_bericht.ipynb)")
     if out_dir.exists() and not out_dir.is_dir():
         raise ReportError(f"--out {out_dir} exists and is not a directory; choose another path")
-    for s in scenarios:
-        if not s.exists():
-            raise ReportError(f"scenario file {s} does not exist; check the path (available: "
-                              f"{', '.join(str(p) for p in sorted(paths.SCENARIO_DIR.glob('*.yaml')))})")
-    loaded = []
-    try:
-        from .scenarios import load_scenario
-    except ImportError as exc:  # pragma: no cover - scenarios.py is part of the package
-        raise ReportError(f"the scenario engine could not be imported ({exc})") from exc
-    for s in scenarios:
-        try:
-            loaded.append(load_scenario(s))
-        except ScenarioError as exc:
-            raise ReportError(f"scenario file {s} is invalid: {exc}\nFix the file (see "
-                              f"scenarios/README.md) or leave it out of --scenario.") from exc
-        except (OSError, ValueError) as exc:
-            raise ReportError(f"scenario file {s} cannot be read: {exc}\nFix the file or leave it "
-                              "out of --scenario.") from exc
-    if data is not None:
-        from .data import load_panel
-
-        if not data.exists():
-            raise ReportError(f"panel file {data} does not exist; build one with `llq build-panel` "
-                              "or leave out --data to use the bundled panel")
-        try:
-            load_panel(data)
-        except DataValidationError as exc:
-            raise ReportError(f"panel file {data} is not a valid panel:\n{exc}\nCheck it with "
-                              f"`llq validate {data}` and fix the listed problems.") from exc
-        except (OSError, ValueError) as exc:
-            raise ReportError(f"panel file {data} cannot be read: {exc}\nCheck it with "
-                              f"`llq validate {data}`.") from exc
     chromium = None
     if pdf:
         chromium = find_chromium()
@@ -136,6 +105,43 @@ def _check_inputs(scenarios: Sequence[Path], data: Path | None, lang: str, out_d
                               "(Debian/Ubuntu: `apt-get install chromium`), point LLQ_CHROMIUM at a "
                               "chromium/chrome executable, or run without the PDF "
                               "(`llq report --no-pdf`, `render_report(pdf=False)`).")
+    for s in scenarios:
+        if not s.exists():
+            raise ReportError(f"scenario file {s} does not exist; check the path (available: "
+                              f"{', '.join(str(p) for p in sorted(paths.SCENARIO_DIR.glob('*.yaml')))})")
+    from .scenarios import allocate, load_scenario
+
+    quartiers = load_quartiers()
+    loaded = []
+    for s in scenarios:
+        try:
+            loaded.append(load_scenario(s, quartiers=quartiers))
+        except ScenarioError as exc:
+            raise ReportError(f"scenario file {s} is invalid: {exc}\nFix the file (see "
+                              f"scenarios/README.md) or leave it out of --scenario.") from exc
+        except (OSError, ValueError) as exc:
+            raise ReportError(f"scenario file {s} cannot be read: {exc}\nFix the file or leave it "
+                              "out of --scenario.") from exc
+    panel = None
+    if data is not None:
+        if not data.exists():
+            raise ReportError(f"panel file {data} does not exist; build one with `llq build-panel` "
+                              "or leave out --data to use the bundled panel")
+        try:
+            panel = load_panel(data)
+        except DataValidationError as exc:
+            raise ReportError(f"panel file {data} is not a valid panel:\n{exc}\nCheck it with "
+                              f"`llq validate {data}` and fix the listed problems.") from exc
+        except (OSError, ValueError) as exc:
+            raise ReportError(f"panel file {data} cannot be read: {exc}\nCheck it with "
+                              f"`llq validate {data}`.") from exc
+    panel = load_panel() if panel is None else panel
+    for path, scen in zip(scenarios, loaded, strict=True):  # allocation must be feasible on this data
+        try:
+            allocate(scen, quartiers, panel=panel)
+        except (InfeasibleAllocationError, ScenarioError, ValueError) as exc:
+            raise ReportError(f"scenario file {path} cannot be allocated on this panel: {exc}\nFix the "
+                              "floors, caps or eligibility in the file, or leave it out of --scenario.") from exc
     return loaded, chromium
 
 
