@@ -42,14 +42,17 @@ def main() -> None:
     from llq_analysis import paths
     from llq_analysis.optimiser import optimise_allocation
     from llq_analysis.projection import compare_scenarios, project
-    from llq_analysis.scenarios import allocate, load_scenario
+    from llq_analysis.scenarios import allocate, load_scenario, prepare_panel
 
     q, panel = llq.load_quartiers(), llq.load_panel()
     base = load_scenario(paths.BASELINE_SCENARIO)
     need = load_scenario(paths.SCENARIO_DIR / "bedarfsorientiert.yaml")
     effect = {"sgb2_rate": (-0.25, 0.08), "sgb2_rate_u15": (-0.40, 0.15), "turnout_buergerschaft": (0.30, 0.10)}
     alloc = allocate(base, q, panel=panel)
+    t0 = time.perf_counter()
+    pp = prepare_panel(panel)
     print(f"{len(q)} quartiers; effect per EUR/resident (assumed): {effect}")
+    print(f"prepare_panel (once): {1000 * (time.perf_counter() - t0):.1f} ms")
 
     rows = [
         ("allocate (baseline, fixed amounts)", lambda: allocate(base, q, panel=panel), args.reps),
@@ -64,6 +67,10 @@ def main() -> None:
         ("allocate + project (need rule, 3 outcomes, log)",
          lambda: project(allocate(need, q, panel=panel), effect=effect, panel=panel, draws=2000, seed=1,
                          returns="log"), args.reps),
+        ("allocate + project (baseline, 3 outcomes), prepared panel",
+         lambda: project(allocate(base, q, panel=pp), effect=effect, panel=pp, draws=2000, seed=1), args.reps),
+        ("allocate + project (need rule, 3 outcomes), prepared panel",
+         lambda: project(allocate(need, q, panel=pp), effect=effect, panel=pp, draws=2000, seed=1), args.reps),
         ("slider step: with_changes + allocate + project",
          lambda: project(allocate(base.with_changes({"budget.city_share.Bremen": 0.75,
                                                      "budget.city_share.Bremerhaven": 0.25}), q, panel=panel),
