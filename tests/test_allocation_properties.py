@@ -6,11 +6,14 @@
 * under a need rule, more need never means less money;
 * an empty diff gives exactly the original allocation.
 
-Examples per test are set below (2,000 scenarios in total in the default run).
+Examples per test are set below: 2,000 scenarios in total in the default run. The environment
+variable ``LLQ_PROPERTY_SCALE`` scales them (e.g. ``5`` for a 10,000-scenario run, ``0.25`` for a
+quick one).
 """
 
 from __future__ import annotations
 
+import os
 import warnings
 
 import numpy as np
@@ -20,6 +23,13 @@ from hypothesis import strategies as st
 
 from llq_analysis.errors import InfeasibleAllocationError
 from llq_analysis.scenarios import RULES, Scenario, allocate, prepare_panel
+
+SCALE = float(os.environ.get("LLQ_PROPERTY_SCALE", "1"))
+
+
+def n_examples(k: int) -> int:
+    return max(10, int(k * SCALE))
+
 
 SETTINGS = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large]}
 
@@ -121,7 +131,7 @@ ALLOWED_INFEASIBLE = ("no eligible quartier", "all weights are zero", "caps allo
                       "cap below floor", "not eligible")
 
 
-@settings(max_examples=700, **SETTINGS)
+@settings(max_examples=n_examples(700), **SETTINGS)
 @given(data=st.data())
 def test_money_is_conserved_to_the_cent_and_never_negative(data):
     q, p = data.draw(worlds())
@@ -157,7 +167,7 @@ def test_money_is_conserved_to_the_cent_and_never_negative(data):
     np.testing.assert_allclose(a["amount_eur"].to_numpy() * 100, cents, atol=1e-6)
 
 
-@settings(max_examples=500, **SETTINGS)
+@settings(max_examples=n_examples(500), **SETTINGS)
 @given(data=st.data())
 def test_floors_and_caps_hold_or_infeasibility_is_real(data):
     """Population rule with random per-quartier floors and caps; feasibility checked independently."""
@@ -190,7 +200,7 @@ def test_floors_and_caps_hold_or_infeasibility_is_real(data):
         assert floors.get(i, 0) <= x[i] <= caps.get(i, float("inf"))
 
 
-@settings(max_examples=500, **SETTINGS)
+@settings(max_examples=n_examples(500), **SETTINGS)
 @given(data=st.data())
 def test_more_need_never_means_less_money(data):
     q, p = data.draw(worlds())
@@ -224,7 +234,7 @@ def test_more_need_never_means_less_money(data):
         assert not (more & (x[:, None] < x[None, :])).any()
 
 
-@settings(max_examples=300, **SETTINGS)
+@settings(max_examples=n_examples(300), **SETTINGS)
 @given(data=st.data())
 def test_an_empty_diff_gives_exactly_the_same_allocation(data):
     q, p = data.draw(worlds())
