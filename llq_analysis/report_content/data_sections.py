@@ -164,8 +164,11 @@ def data_coverage(ctx: ReportContext) -> Html:
     n_sim = int(totals.get("simulated", 0))
     n_user = int(totals.get("user", 0))
     n_all = int(totals.drop(labels=["missing"], errors="ignore").sum())
-    pub_rows = p[[c for c in p.columns if c.endswith("_provenance")]].apply(
-        lambda s: s.astype(str).str.startswith("published")).any(axis=1)
+    published = []  # (column, row) of every published single value, with its source
+    for c in cols:
+        pc = schema.provenance_column(c)
+        for i in p.index[p[pc].astype(str).str.startswith("published")]:
+            published.append((c, i))
     out = [para(_tr(
         f"Von {fmt(n_all, 0, lang)} Werten im Panel sind {fmt(n_pub, 0, lang)} veröffentlicht, "
         f"{fmt(n_sim, 0, lang)} simuliert und {fmt(n_user, 0, lang)} aus Nutzerdaten "
@@ -175,10 +178,15 @@ def data_coverage(ctx: ReportContext) -> Html:
         f"{fmt(n_sim, 0, lang)} simulated and {fmt(n_user, 0, lang)} user-supplied "
         f"(<code>llq build-panel</code>). Empty cells are missing values, e.g. turnout outside "
         f"election years: it is never interpolated.", lang))]
-    if pub_rows.any():
-        ex = p.loc[pub_rows, ["quartier_id", "year"]].head(3)
-        out.append(para(_tr("Veröffentlichte Einzelwerte: ", "Published single values: ", lang)
-                        + ", ".join(f"{esc(r.quartier_id)} {int(r.year)}" for r in ex.itertuples())))
+    if published:
+        names = dict(zip(ctx.quartiers["quartier_id"], ctx.quartiers["ortsteil"], strict=True))
+        items = []
+        for c, i in published[:5]:
+            src = str(p.at[i, schema.provenance_column(c)]).split(":", 1)[-1].strip()
+            items.append(f"{esc(label(c, lang))}, {esc(names.get(p.at[i, 'quartier_id'], p.at[i, 'quartier_id']))} "
+                         f"{int(p.at[i, 'year'])}: {fmt(p.at[i, c], 1, lang)} ({esc(src)})")
+        out.append(para(_tr("Veröffentlichte Einzelwerte im Panel: ", "Published single values in the panel: ",
+                            lang) + "; ".join(items)))
     out.append(ctx.table(tab, name="provenance", title=_tr(
         "Herkunft der Werte je Merkmal (Anzahl Werte, Quartier × Jahr)",
         "Provenance of the values per variable (number of values, quartier × year)", lang),

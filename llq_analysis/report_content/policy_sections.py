@@ -295,11 +295,17 @@ def summary(ctx: ReportContext) -> Html:
     except Exception as exc:  # noqa: BLE001 - the scenario section reports the error itself
         msgs.append(esc(f"Szenarien: {exc}" if lang == "de" else f"Scenarios: {exc}"))
     best = None
+    titles = {}
+    if comp is not None:
+        from ..scenarios import load_scenario
+
+        titles = {sc.name: sc.title for sc in (load_scenario(pth) for pth in ctx.scenario_paths)}
     if comp is not None and len(comp.differences):
         d = comp.differences
         d = d[(d["scenario"] != d["reference"]) & (d["outcome"] == MAIN_OUTCOME) & (d["city"] == d["city"].iloc[-1])]
         if len(d):
-            best = d.sort_values("difference").iloc[0]
+            best = d.sort_values("difference").iloc[0].copy()
+            best["scenario"] = titles.get(best["scenario"], best["scenario"])
             boxes.append(box(
                 f"{fmt(_round10(best['difference']), 0, lang, sign=True)}",
                 _tr(f"Personen in SGB II: „{esc(best['scenario'])}“ gegenüber Basis",
