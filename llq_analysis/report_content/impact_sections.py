@@ -30,6 +30,7 @@ UNIT, TIME, COHORT, DOSE = "quartier_id", "year", "llq_first_year", "llq_eur_per
 POST = "_llq_post"  # 1{year >= first funded year} (intent to treat: absorbing)
 OUTCOMES_EXTRA = ("sgb2_rate_u15", "unemployment_rate", "turnout_buergerschaft", "turnout_bundestag")
 ES_BINS = (-9, 3)  # event-study endpoints: earlier/later relative years are pooled (few quartiers)
+SMOOTHNESS_GRID = (0.0, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5)  # HonestDiD M, pp per year^2 (readable values)
 FLAGSHIP = "BHV-goethestrasse"  # synthetic control: the Goethequartier (Lehe, Bremerhaven)
 
 _METHOD = {
@@ -394,7 +395,7 @@ def sensitivity_results(ctx: ReportContext) -> dict[str, Any]:
     es, dose = R["es"], R["dose"]
     p = impact_panel(ctx)
     out: dict[str, Any] = {}
-    out["sd"] = ctx.cached("s.sd", lambda: honest_did(es, method="smoothness"))
+    out["sd"] = ctx.cached("s.sd", lambda: honest_did(es, method="smoothness", grid=SMOOTHNESS_GRID))
     out["rm"] = ctx.cached("s.rm", lambda: honest_did(es, method="relative_magnitude"))
     out["slope80"] = ctx.cached("s.slope80", lambda: slope_for_power(es, power=0.8))
     out["power"] = ctx.cached("s.power", lambda: pretrend_power(es, slope=out["slope80"]))
