@@ -89,7 +89,7 @@ def one_panel(panel_seed: int, scenario: str, *, reps_wcb: int = 999, reps_mboot
                 cb = cs.aggregate("simple", bootstrap=reps_mboot, seed=panel_seed % 2**31)
                 add("CS simple ATT, multiplier bootstrap", cb.estimate, cb.se, cb.ci)
             if imputation:
-                im = imputation_did(d, **KW, cohort="first_year")
+                im = imputation_did(d, **KW, cohort="first_year", leave_one_out=False)
                 add("Imputation (BJS), Theorem 3 SE", im.estimate, im.se, im.ci)
                 lo = imputation_did(d, **KW, cohort="first_year", leave_one_out=True)
                 add("Imputation (BJS), Theorem 3 SE, leave-one-out", lo.estimate, lo.se, lo.ci)

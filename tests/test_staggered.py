@@ -338,7 +338,7 @@ def _bjs_direct(df, loo=False):
 
 def test_imputation_equals_direct_bjs(mpdta):
     att, se, by_e = _bjs_direct(mpdta)
-    r = imputation_did(mpdta, **KW)
+    r = imputation_did(mpdta, **KW, leave_one_out=False)  # R didimputation convention
     assert r.estimate == pytest.approx(att, abs=1e-10)
     assert r.se == pytest.approx(se, rel=1e-8)
     tab = r.table.set_index("term")
@@ -348,7 +348,7 @@ def test_imputation_equals_direct_bjs(mpdta):
     assert gard.estimate == pytest.approx(att, abs=1e-10)
     assert gard.se == pytest.approx(se, rel=0.1) and gard.se != se
     _, se_loo, _ = _bjs_direct(mpdta, loo=True)
-    loo = imputation_did(mpdta, **KW, leave_one_out=True)
+    loo = imputation_did(mpdta, **KW)  # default: leave-one-out
     assert loo.se == pytest.approx(se_loo, rel=1e-8) and loo.se >= r.se
     pre = imputation_did(mpdta, **KW, pretrends=True)
     assert {"-2", "-3"} <= set(pre.table["term"])

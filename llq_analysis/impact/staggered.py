@@ -732,7 +732,7 @@ def sun_abraham(df: pd.DataFrame, *, outcome: str, unit: str, time: str, cohort:
 
 def imputation_did(df: pd.DataFrame, *, outcome: str, unit: str, time: str, cohort: str,
                    covariates: Sequence[str] = (), anticipation: int = 0, pretrends: bool = False,
-                   variance: str = "bjs", leave_one_out: bool = False, alpha: float = 0.05) -> EventTimeResult:
+                   variance: str = "bjs", leave_one_out: bool = True, alpha: float = 0.05) -> EventTimeResult:
     """Imputation estimator (Borusyak, Jaravel & Spiess 2024; Gardner 2022 two-stage DiD).
 
     1. fit ``y_it = a_i + l_t (+ x_it'g)`` on untreated observations only (never-treated and
@@ -742,14 +742,17 @@ def imputation_did(df: pd.DataFrame, *, outcome: str, unit: str, time: str, coho
        weighted equally); the table has the mean per event time (index steps, module notes).
 
     ``variance``: ``"bjs"`` (default) = the conservative clustered variance of BJS (2024)
-    Theorem 3 (auxiliary averages by cohort x event time, clustered by unit; as R
-    ``didimputation``); ``"gardner"`` = Gardner's two-stage GMM variance (R ``did2s``). Point
-    estimates are identical. ``leave_one_out=True`` (with ``"bjs"``): the finite-sample refinement
-    of BJS (2024) Appendix A.9 - the auxiliary cohort x event-time averages leave the unit out,
-    which removes the downward bias of the variance when cohorts are small (few funded
-    quartiers per start year; see docs/simulation_study.md). ``pretrends=True`` adds
-    pre-treatment event times (BJS test regressions among untreated observations). Backend: diff-diff ``ImputationDiD`` /
-    ``TwoStageDiD``; the point estimates are checked against a direct implementation in the tests.
+    Theorem 3 (auxiliary averages by cohort x event time, clustered by unit);
+    ``"gardner"`` = Gardner's two-stage GMM variance (R ``did2s``). Point estimates are identical.
+    ``leave_one_out=True`` (default, with ``"bjs"``): the finite-sample refinement of BJS (2024)
+    Appendix A.9 (Stata ``did_imputation``'s option) - each unit is left out of its auxiliary
+    cohort x event-time mean. Without it the variance is biased down when cohorts are small:
+    on LLQ-like panels (about 6 funded quartiers per start year) 95 % intervals covered 91 %
+    without and 94-95 % with it (docs/simulation_study.md). ``leave_one_out=False`` is the
+    convention of R ``didimputation`` (as diff-diff documents it). ``pretrends=True`` adds
+    pre-treatment event times (BJS test regressions among untreated observations). Backend:
+    diff-diff ``ImputationDiD`` / ``TwoStageDiD``; point estimates and the BJS variances (with and
+    without leave-one-out) are checked against a direct implementation in the tests.
     """
     if variance not in ("bjs", "gardner"):
         raise ValueError(f"variance must be 'bjs' or 'gardner', got {variance!r}")
