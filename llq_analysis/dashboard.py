@@ -294,17 +294,12 @@ def estimate_effects(panel=None, *, cache_dir: str | os.PathLike | None = None,
 def _bundled_tables():
     """The bundled quartiers and panel, checked with the data layer's own rules.
 
-    The pandera cross-check of :func:`llq_analysis.load_panel` is skipped here (its import alone
-    costs seconds on the app's start path); the same tables pass it in the test suite, and
-    ``validate_*(use_pandera=False)`` still applies every domain rule (ids, ranges, provenance).
+    The pandera cross-check is skipped here (its import alone costs seconds on the app's start
+    path); the same tables pass it in the test suite, and every domain rule still applies.
     """
-    from . import data
+    from .data import load_panel, load_quartiers
 
-    q = data._read_bundled(paths.QUARTIERS_CSV, "quartiers")
-    data.validate_quartiers(q, use_pandera=False)
-    p = data.read_panel(paths.PANEL_CSV)
-    data.validate_panel(p, quartiers=q, use_pandera=False)
-    return q, p
+    return load_quartiers(use_pandera=False), load_panel(use_pandera=False)
 
 
 # ============================================================================ formatting

@@ -50,14 +50,18 @@ def _read_bundled(path: Path, table: str) -> pd.DataFrame:
     return df
 
 
-def load_quartiers() -> pd.DataFrame:
-    """All Ortsteile of Bremen and Bremerhaven (one row per ``quartier_id``), validated."""
+def load_quartiers(*, use_pandera: bool = True) -> pd.DataFrame:
+    """All Ortsteile of Bremen and Bremerhaven (one row per ``quartier_id``), validated.
+
+    ``use_pandera=False`` skips only the pandera cross-check (its import costs seconds on a cold
+    start); every rule of the schema is still applied by the package's own checks.
+    """
     df = _read_bundled(paths.QUARTIERS_CSV, "quartiers")
-    validate_quartiers(df)
+    validate_quartiers(df, use_pandera=use_pandera)
     return df
 
 
-def load_panel(path: str | os.PathLike | None = None) -> pd.DataFrame:
+def load_panel(path: str | os.PathLike | None = None, *, use_pandera: bool = True) -> pd.DataFrame:
     """The quartier x year panel (bundled, or a panel CSV written by ``llq build-panel``), validated.
 
     The bundled panel is **simulated** on the real geography (see ``provenance`` columns and
@@ -67,14 +71,15 @@ def load_panel(path: str | os.PathLike | None = None) -> pd.DataFrame:
     if path is None and not p.exists():
         raise FileNotFoundError(f"bundled table {p} is missing; regenerate it with `make data`")
     df = read_panel(p)
-    validate_panel(df, quartiers=load_quartiers() if path is None else None)
+    quartiers = load_quartiers(use_pandera=use_pandera) if path is None else None
+    validate_panel(df, quartiers=quartiers, use_pandera=use_pandera)
     return df
 
 
-def load_funding() -> pd.DataFrame:
+def load_funding(*, use_pandera: bool = True) -> pd.DataFrame:
     """Funding rows (programme, strand, city, quartier_id, year, amount_eur, provenance, source)."""
     df = _read_bundled(paths.FUNDING_CSV, "funding")
-    validate_funding(df, quartiers=load_quartiers())
+    validate_funding(df, quartiers=load_quartiers(use_pandera=use_pandera), use_pandera=use_pandera)
     return df
 
 
