@@ -280,3 +280,21 @@ def test_relative_magnitude_interval_covers_at_the_worst_case(medicaid):
         cover = np.mean([lo <= 0 <= hi for lo, hi, _, _ in
                          (_rm_bonferroni(d, S, 5, l_vec, Mbar, 0.05) for d in draws)])
         assert cover >= 0.95
+
+
+def test_leave_one_out_synth_keeps_the_donor_pool():
+    """Refits use the original donor pool minus the dropped unit, never the whole panel."""
+    df, w, t0 = _convex_panel()
+    pool = ["d0", "d1", "d3", "d4", "d5"]  # d2 (part of the true combination) left out on purpose
+    r = synthetic_control(df, outcome="y", unit="unit", time="year", treated_unit="T",
+                          treatment_time=t0, donors=pool, placebo=False)
+    lo = leave_one_out(df, r)
+    differs = []
+    for u, est in zip(lo.table["dropped_unit"], lo.table["estimate"], strict=True):
+        direct = synthetic_control(df, outcome="y", unit="unit", time="year", treated_unit="T",
+                                   treatment_time=t0, donors=[d for d in pool if d != u], placebo=False)
+        assert est == pytest.approx(direct.estimate, abs=1e-9)
+        wide = synthetic_control(df[df["unit"] != u], outcome="y", unit="unit", time="year",
+                                 treated_unit="T", treatment_time=t0, placebo=False)
+        differs.append(abs(est - wide.estimate) > 1e-6)
+    assert any(differs)  # with d2 back in the pool the refit would have been different

@@ -474,6 +474,9 @@ def _refit(result: EffectResult) -> Callable[[pd.DataFrame, dict], EffectResult]
         def f(df, over):
             kw = {k: spec[k] for k in ("outcome", "unit", "time", "treated_unit", "treatment_time")}
             kw.update(predictors=spec.get("predictors"), placebo=spec.get("placebo", True))
+            if spec.get("donors") is not None:  # keep the original donor pool (minus dropped units)
+                present = set(df[spec["unit"]])
+                kw["donors"] = [d for d in spec["donors"] if d in present]
             kw.update(over)
             return synthetic_control(df, **kw)
         return f
