@@ -5,6 +5,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.llq-installed
 OUT    ?= reports
+TEST_WORKERS ?= auto
 
 .PHONY: report test test-all study benchmark app lint format data clean venv
 
@@ -18,15 +19,17 @@ $(STAMP): pyproject.toml
 	else \
 	    $(PY) -m pip install --quiet -e ".[all]"; \
 	fi
+	@# notebooks are committed without outputs (tests check it; the filter helps contributors)
+	@$(VENV)/bin/nbstripout --install >/dev/null 2>&1 || true
 	@touch $(STAMP)
 
 ## main job: the evaluation report from the bundled data into reports/
 report: $(STAMP)
 	$(VENV)/bin/llq report --out $(OUT)
 
-## the whole default test suite (browser test included when chromium is there)
+## the whole default test suite (browser test included when chromium is there), on all cores
 test: $(STAMP)
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 ## on demand: slow simulation studies and benchmarks
 study: $(STAMP)
