@@ -481,3 +481,20 @@ def test_cs_treatment_column_checked(mpdta):
     wrong.loc[(wrong["first.treat"] == 2007) & (wrong.year == 2006), "D"] = 1
     with pytest.raises(DataValidationError, match="first.treat"):
         staggered_did(wrong, **KW, treatment="D")
+
+
+def test_pretest_is_a_valid_wald_test_on_the_bundled_panel(panel):
+    """Many pre-periods and few treated quartiers per cohort make V singular: the statistic must
+    still be a proper (non-negative, finite) chi-square test with df = rank of V."""
+    import llq_analysis as llq
+
+    st = llq.staggered_did(panel, outcome="sgb2_rate", unit="quartier_id", time="year",
+                           cohort="llq_first_year", control="never_treated")
+    pt = st.pretest()
+    assert np.isfinite(pt["stat"]) and pt["stat"] >= 0
+    assert 0 < pt["df"] <= len(pt["cells"]) and 0 <= pt["pvalue"] <= 1
+    assert {g for g, _ in pt["cells"]} == {2021}  # cohorts of 1-2 quartiers are left out, and said so
+    assert "fewer than 5 units" in pt["note"]
+    assert pt["pvalue"] > 0.01  # parallel trends hold by construction in the simulated panel
+    every = st.pretest(min_cohort_size=1)  # R did behaviour: all cohorts (still a valid quadratic form)
+    assert every["stat"] >= 0 and len(every["cells"]) > len(pt["cells"])
