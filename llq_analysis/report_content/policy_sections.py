@@ -26,6 +26,11 @@ from .data_sections import _llq_funding
 from .impact_sections import COHORT, DOSE, TIME, UNIT, impact_panel, results
 
 
+def _pp(value: float, digits: int, lang: str) -> str:
+    """A signed value in percentage points: "−0,25 Pp" (de) / "-0.25 pp" (en)."""
+    return f"{fmt(value, digits, lang, sign=True)} {'Pp' if lang == 'de' else 'pp'}"
+
+
 # ============================================================================= before / after
 def ba_windows(ctx: ReportContext) -> tuple[tuple[int, int], tuple[int, int]]:
     """Three years before the first funding year (leaving out the year just before) and the last
@@ -275,15 +280,15 @@ def summary(ctx: ReportContext) -> Html:
             _tr("geförderte Quartiere (Ortsteile)", "funded quartiers (Ortsteile)", lang),
             _tr(f"im Mittel {fmt(mean_dose, 1, lang)} EUR je Einwohner und Jahr",
                 f"on average {fmt(mean_dose, 1, lang)} EUR per resident and year", lang)),
-        box(f"{fmt(dose.estimate, 2, lang, sign=True)} Pp" if lang == "de" else f"{fmt(dose.estimate, 2, lang, sign=True)} pp",
+        box(_pp(dose.estimate, 2, lang),
             _tr("SGB-II-Quote je EUR/Einwohner", "SGB II rate per EUR/resident", lang),
             _tr(f"95 %: {fmt_ci(wild.ci[0], wild.ci[1], 2, lang)} (Wild-Bootstrap)",
                 f"95 %: {fmt_ci(wild.ci[0], wild.ci[1], 2, lang)} (wild bootstrap)", lang)),
-        box(f"{fmt(cs.estimate, 1, lang, sign=True)} Pp" if lang == "de" else f"{fmt(cs.estimate, 1, lang, sign=True)} pp",
+        box(_pp(cs.estimate, 1, lang),
             _tr("geförderte vs. nicht geförderte Quartiere", "funded vs unfunded quartiers", lang),
             _tr(f"Callaway & Sant'Anna, 95 %: {fmt_ci(cs.ci[0], cs.ci[1], 1, lang)}",
                 f"Callaway & Sant'Anna, 95 %: {fmt_ci(cs.ci[0], cs.ci[1], 1, lang)}", lang)),
-        box(f"{fmt(ba.estimate, 1, lang, sign=True)} Pp" if lang == "de" else f"{fmt(ba.estimate, 1, lang, sign=True)} pp",
+        box(_pp(ba.estimate, 1, lang),
             _tr("Vorher-Nachher gegenüber Vergleichsquartieren", "before/after against comparison quartiers", lang),
             _tr(f"95 %: {fmt_ci(ba.ci[0], ba.ci[1], 1, lang)} (beschreibend)",
                 f"95 %: {fmt_ci(ba.ci[0], ba.ci[1], 1, lang)} (descriptive)", lang)),
