@@ -54,9 +54,9 @@ _API: dict[str, str] = {
     # scenarios and projection
     "Scenario": "scenarios",
     "load_scenario": "scenarios",
-    "allocate": "scenarios",
-    "need_index": "scenarios",
-    "prepare_panel": "scenarios",
+    "allocate": "allocation",
+    "need_index": "allocation",
+    "prepare_panel": "allocation",
     "project": "projection",
     "compare_scenarios": "projection",
     "optimise_allocation": "optimiser",

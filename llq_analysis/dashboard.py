@@ -627,9 +627,9 @@ class ScenarioExplorer:
 
     def refresh(self) -> None:
         """Rebuild scenario, allocation and projection from the controls and update all outputs."""
+        from .allocation import allocate
         from .errors import InfeasibleAllocationError, ScenarioError
         from .projection import project
-        from .scenarios import allocate
 
         c = self.controls()
         lang = self.lang

@@ -317,16 +317,9 @@ def optimise_allocation(scenario: Any, quartiers: pd.DataFrame, *, panel: pd.Dat
     -------
     :class:`OptimisationResult`
     """
+    from .allocation import _geo, allocate, prepare_panel
     from .projection import OUTCOMES, RETURNS, _panel_base, parse_effects, response
-    from .scenarios import (
-        CITIES,
-        Scenario,
-        _city_cents,
-        _geo,
-        _round_capped,
-        allocate,
-        prepare_panel,
-    )
+    from .scenarios import CITIES, Scenario, _city_cents, _round_capped
 
     if not isinstance(scenario, Scenario):
         raise TypeError(f"expected a Scenario, got {type(scenario).__name__}")

@@ -153,7 +153,7 @@ class _Base:
 
 def _panel_base(panel: Any, year: int | None, outcomes: Sequence[str],
                 dose_column: str = "llq_eur_per_capita") -> _Base:
-    from .scenarios import PreparedPanel
+    from .allocation import PreparedPanel
 
     if isinstance(panel, PreparedPanel):
         key = ("base", year, tuple(outcomes), dose_column)
@@ -162,7 +162,7 @@ def _panel_base(panel: Any, year: int | None, outcomes: Sequence[str],
 
 
 def _panel_base_impl(panel: Any, year: int | None, outcomes: Sequence[str], dose_column: str) -> _Base:
-    from .scenarios import _column_at, _pcol, _year_rows
+    from .allocation import _column_at, _pcol, _year_rows
 
     need = ["quartier_id", "city", "year", "population"]
     missing = [c for c in need if c not in panel.columns]
@@ -342,7 +342,7 @@ def project(allocation: pd.DataFrame, *, effect: Any, panel: pd.DataFrame, draws
         these (outcomes: ``sgb2_rate``, ``sgb2_rate_u15``, ``unemployment_rate``,
         ``turnout_buergerschaft``, ``turnout_bundestag``)
     panel : the quartier x year panel (base year levels and populations; observed dose range), or
-        its :func:`~llq_analysis.scenarios.prepare_panel` snapshot for many fast calls
+        its :func:`~llq_analysis.allocation.prepare_panel` snapshot for many fast calls
     draws, seed : number of effect draws from N(estimate, se) and the RNG seed
     lag, horizon : the effect appears ``lag`` years after funding starts; reported at year
         ``horizon`` (default ``lag``); before the lag the change is 0
@@ -649,7 +649,8 @@ def compare_scenarios(scenarios: Sequence[Any] | Mapping[str, Any], quartiers: p
     With ``effect`` (see :func:`project`) every scenario is projected with the **same** effect
     draws, so ``differences`` (scenario minus reference) have paired, honest intervals.
     """
-    from .scenarios import Scenario, _need_array, allocate, load_scenario, prepare_panel
+    from .allocation import _need_array, allocate, prepare_panel
+    from .scenarios import Scenario, load_scenario
 
     panel = prepare_panel(panel)  # one snapshot for every allocate/project below
     if isinstance(scenarios, Mapping):

@@ -109,7 +109,8 @@ def _check_inputs(scenarios: Sequence[Path], data: Path | None, lang: str, out_d
         if not s.exists():
             raise ReportError(f"scenario file {s} does not exist; check the path (available: "
                               f"{', '.join(str(p) for p in sorted(paths.SCENARIO_DIR.glob('*.yaml')))})")
-    from .scenarios import allocate, load_scenario
+    from .allocation import allocate
+    from .scenarios import load_scenario
 
     quartiers = load_quartiers()
     loaded = []

@@ -192,7 +192,7 @@ def test_eligibility_top_k_and_weighted_objective():
             cap_eur_per_capita=None, draws=100)
     a = r.allocation
     assert a.groupby("city").size().to_dict() == {"Bremen": 3, "Bremerhaven": 3}
-    from llq_analysis.scenarios import need_index
+    from llq_analysis.allocation import need_index
 
     ni = need_index(p, indicators={"sgb2_rate": 1, "sgb2_rate_u15": 1})
     for c in ("Bremen", "Bremerhaven"):

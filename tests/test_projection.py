@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from scipy.stats import norm
 
+from llq_analysis.allocation import allocate
 from llq_analysis.projection import (
     TOTAL,
     compare_scenarios,
@@ -18,7 +19,7 @@ from llq_analysis.projection import (
     response,
     share_to_neediest,
 )
-from llq_analysis.scenarios import Scenario, allocate
+from llq_analysis.scenarios import Scenario
 
 
 def panel3(year: int = 2024) -> pd.DataFrame:
