@@ -51,12 +51,9 @@ def main() -> int:
     print(f"import diff_diff after pandas/numpy/scipy (fresh, median 3): {_fresh(IMPORT_DD_AFTER_PANDAS):6.2f} s")
     warnings.simplefilter("ignore")
     import llq_analysis as llq
-    from llq_analysis.impact.staggered import (
-        bacon_decomposition,
-        imputation_did,
-        staggered_did,
-        sun_abraham,
-    )
+    from llq_analysis.impact.bacon import bacon_decomposition
+    from llq_analysis.impact.event_time import imputation_did, sun_abraham
+    from llq_analysis.impact.staggered import staggered_did
 
     p = llq.load_panel()
     kw = {"outcome": "sgb2_rate", "unit": "quartier_id", "time": "year"}

@@ -57,8 +57,9 @@ def one_panel(panel_seed: int, scenario: str, *, reps_wcb: int = 999, reps_mboot
     ``reps_wcb`` / ``reps_mboot`` = 0 skip the wild / multiplier bootstrap; ``imputation=False``
     skips the imputation estimator (fast test version)."""
     from llq_analysis.impact.did import twfe
+    from llq_analysis.impact.event_time import imputation_did
     from llq_analysis.impact.inference import wild_cluster_bootstrap
-    from llq_analysis.impact.staggered import imputation_did, staggered_did
+    from llq_analysis.impact.staggered import staggered_did
     from llq_analysis.simulate import simulate_staggered_panel
 
     het = scenario == "heterogeneous"

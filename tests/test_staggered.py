@@ -22,12 +22,9 @@ import pytest
 
 from llq_analysis.errors import DataValidationError
 from llq_analysis.impact import _prep
-from llq_analysis.impact.staggered import (
-    bacon_decomposition,
-    imputation_did,
-    staggered_did,
-    sun_abraham,
-)
+from llq_analysis.impact.bacon import bacon_decomposition
+from llq_analysis.impact.event_time import imputation_did, sun_abraham
+from llq_analysis.impact.staggered import staggered_did
 
 REF = Path(__file__).parent / "reference" / "mpdta"
 KW = {"outcome": "lemp", "unit": "countyreal", "time": "year", "cohort": "first.treat"}

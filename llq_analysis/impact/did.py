@@ -487,7 +487,7 @@ def event_study(df: pd.DataFrame, *, outcome: str, unit: str, time: str, cohort:
     ``stat = b' V^-1 b`` (chi2 with ``df`` = number of pre coefficients) and the F version
     ``stat/df`` with (df, G-1) degrees of freedom. SE convention and ``engine`` as :func:`twfe`.
     With heterogeneous effects across cohorts, the coefficients are contaminated (Sun & Abraham
-    2021); compare with :func:`~llq_analysis.impact.staggered.sun_abraham`.
+    2021); compare with :func:`~llq_analysis.impact.event_time.sun_abraham`.
     """
     from scipy import stats
 

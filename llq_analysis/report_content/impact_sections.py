@@ -70,15 +70,12 @@ def results(ctx: ReportContext) -> dict[str, Any]:
     (multiplier bootstrap); Sun & Abraham; imputation (BJS); randomization inference (adoption
     years permuted within cities); Goodman-Bacon decomposition; dose slopes of further outcomes.
     """
+    from ..impact.bacon import bacon_decomposition
     from ..impact.did import event_study, twfe
     from ..impact.dose import dose_response
+    from ..impact.event_time import imputation_did, sun_abraham
     from ..impact.inference import randomization_inference, wild_cluster_bootstrap
-    from ..impact.staggered import (
-        bacon_decomposition,
-        imputation_did,
-        staggered_did,
-        sun_abraham,
-    )
+    from ..impact.staggered import staggered_did
 
     p = impact_panel(ctx)
     k = {"unit": UNIT, "time": TIME}
