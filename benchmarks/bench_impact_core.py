@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 import warnings
+
+from _timing import median_times
 
 COLD = r"""
 import json, time, warnings, sys
@@ -112,13 +112,8 @@ class _Timing(str):
 
 
 def _median_ms(fn, n: int) -> _Timing:
-    wall, cpu = [], []
-    for _ in range(n):
-        t, c = time.perf_counter(), time.process_time()
-        fn()
-        wall.append(time.perf_counter() - t)
-        cpu.append(time.process_time() - c)
-    return _Timing(f"{1000 * statistics.median(wall):7.1f} ms wall ({1000 * statistics.median(cpu):6.1f} ms CPU)")
+    wall, cpu = median_times(fn, n, warm=False)
+    return _Timing(f"{1000 * wall:7.1f} ms wall ({1000 * cpu:6.1f} ms CPU)")
 
 
 def main() -> None:
@@ -146,9 +141,11 @@ def main() -> None:
     for eng in ("pyfixest", "numpy"):
         ms = _median_ms(lambda e=eng: llq.twfe(df, engine=e, **kw), 20)
         print(f"TWFE warm, CR1 cluster SE ({eng:8s}), median of 20:  {ms}   (target < 50 ms)")
-    ms = _median_ms(lambda: llq.event_study(df, outcome="sgb2_rate", unit="quartier_id", time="year",
-                                            cohort="llq_first_year"), 10)
-    print(f"event study warm (pyfixest), median of 10:          {ms}")
+    for eng in ("pyfixest", "numpy"):
+        ms = _median_ms(lambda eng=eng: llq.event_study(df, outcome="sgb2_rate", unit="quartier_id",
+                                                        time="year", cohort="llq_first_year",
+                                                        engine=eng), 10)
+        print(f"event study warm ({eng:8s}), median of 10:        {ms}")
     llq.wild_cluster_bootstrap(df, reps=999, **kw)
     ms = _median_ms(lambda: llq.wild_cluster_bootstrap(df, reps=9999, **kw), 5)
     r = llq.wild_cluster_bootstrap(df, reps=9999, **kw)

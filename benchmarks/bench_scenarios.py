@@ -12,20 +12,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import time
 import warnings
 
-
-def _time(fn, reps: int) -> tuple[float, float]:
-    fn()  # warm
-    wall, cpu = [], []
-    for _ in range(reps):
-        t0, c0 = time.perf_counter(), time.process_time()
-        fn()
-        wall.append(time.perf_counter() - t0)
-        cpu.append(time.process_time() - c0)
-    return statistics.median(wall), statistics.median(cpu)
+from _timing import median_times
 
 
 def _load() -> str:
@@ -78,12 +68,12 @@ def main() -> None:
                          effect=effect, panel=panel, draws=2000, seed=1), args.reps),
     ]
     for name, fn, reps in rows:
-        w, c = _time(fn, reps)
+        w, c = median_times(fn, reps)
         print(f"{name:52s} median {w * 1000:7.2f} ms wall, {c * 1000:7.2f} ms CPU  ({_load()})")
 
     files = [paths.SCENARIO_DIR / f for f in ("baseline.yaml", "stadtanteil_nach_bevoelkerung.yaml",
                                               "bedarfsorientiert.yaml")]
-    w, c = _time(lambda: compare_scenarios(files, q, panel=panel, effect=effect, draws=2000, seed=1), 5)
+    w, c = median_times(lambda: compare_scenarios(files, q, panel=panel, effect=effect, draws=2000, seed=1), 5)
     print(f"{'compare_scenarios (3 files, 3 outcomes, 2,000 draws)':52s} median {w:7.3f} s wall, {c:7.3f} s CPU  "
           f"({_load()})")
     for label, kw in (("optimiser linear, 1 outcome, 1,000 draws", {}),
@@ -91,7 +81,7 @@ def main() -> None:
                       ("optimiser saturation, relative, 1,000 draws", {"returns": "saturation", "scale": "relative"}),
                       ("optimiser linear, weighted 2 outcomes, free split",
                        {"objective": {"sgb2_rate": 1, "turnout_buergerschaft": 0.5}, "city_split": "free"})):
-        w, c = _time(lambda kw=kw: optimise_allocation(base, q, panel=panel, effect=effect, draws=1000, seed=1, **kw), 5)
+        w, c = median_times(lambda kw=kw: optimise_allocation(base, q, panel=panel, effect=effect, draws=1000, seed=1, **kw), 5)
         print(f"{label:52s} median {w:7.3f} s wall, {c:7.3f} s CPU  ({_load()})")
 
 

@@ -15,6 +15,8 @@ import sys
 import time
 import warnings
 
+from _timing import median_times
+
 IMPORT_DD = "import time; t=time.perf_counter(); import diff_diff; print(time.perf_counter()-t)"
 IMPORT_DD_AFTER_PANDAS = ("import time; import pandas, numpy, scipy.stats; t=time.perf_counter(); "
                           "import diff_diff; print(time.perf_counter()-t)")
@@ -23,18 +25,6 @@ IMPORT_DD_AFTER_PANDAS = ("import time; import pandas, numpy, scipy.stats; t=tim
 def _fresh(code: str, n: int = 3) -> float:
     return statistics.median(float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                                                   check=True).stdout) for _ in range(n))
-
-
-def _warm(fn, n: int = 5) -> tuple[float, float]:
-    """Median wall and CPU seconds of ``n`` warm calls (CPU time is less disturbed by other load)."""
-    fn()
-    wall, cpu = [], []
-    for _ in range(n):
-        t0, c0 = time.perf_counter(), time.process_time()
-        fn()
-        wall.append(time.perf_counter() - t0)
-        cpu.append(time.process_time() - c0)
-    return statistics.median(wall), statistics.median(cpu)
 
 
 def _loadavg() -> tuple[float, ...]:
@@ -79,7 +69,7 @@ def main() -> int:
     rows.append(("Bacon decomposition", lambda: bacon_decomposition(pb, **kw, treatment="_d")))
     print(f"load average now: {', '.join(f'{x:.1f}' for x in _loadavg())} (2 cores; wall times inflate under load)")
     for name, fn in rows:
-        w, c = _warm(fn)
+        w, c = median_times(fn, 5)
         print(f"{name + ', warm (median of 5):':62s} {1000 * w:8.1f} ms wall {1000 * c:8.1f} ms CPU")
     return 0
 
