@@ -50,7 +50,7 @@ format: $(STAMP)
 
 ## regenerate the bundled reference data (deterministic; a test checks it matches)
 data: $(STAMP)
-	$(PY) -m llq_analysis.reference_data
+	$(PY) -m llq_analysis.data.reference_data
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache

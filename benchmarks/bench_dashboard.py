@@ -25,7 +25,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
-BUILD = ("import time; t=time.perf_counter(); from llq_analysis.dashboard import ScenarioExplorer; "
+BUILD = ("import time; t=time.perf_counter(); from llq_analysis.outputs.dashboard import ScenarioExplorer; "
          "ScenarioExplorer(chart=False); print(time.perf_counter()-t)")
 
 
@@ -38,7 +38,7 @@ def in_process(n: int = 15) -> None:
                                  cwd=ROOT).stdout) for _ in range(3)]
     print(f"explorer build, fresh process (imports + data + first recompute), median of 3: "
           f"{statistics.median(vals):6.2f} s  ({_load()})")
-    from llq_analysis.dashboard import ScenarioExplorer
+    from llq_analysis.outputs.dashboard import ScenarioExplorer
 
     ex = ScenarioExplorer(chart=False)
     shares = [0.8 - 0.01 * (i % 10) for i in range(n)]
@@ -120,7 +120,7 @@ def _browse(url: str, moves: int) -> tuple[float, list[float]]:
 
 
 def browser(moves: int) -> None:
-    from llq_analysis.dashboard import free_port
+    from llq_analysis.outputs.dashboard import free_port
 
     for preheat, wait in ((0, 0), (1, 60)):
         port = free_port()

@@ -21,7 +21,7 @@ ROOT = HERE.parent
 
 
 def cold_run(out: Path, pdf: bool) -> tuple[float, dict]:
-    code = ("from llq_analysis.report import render_report; "
+    code = ("from llq_analysis.outputs.report import render_report; "
             f"render_report(out_dir={str(out)!r}, pdf={pdf}, progress=False)")
     t0 = time.perf_counter()
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
@@ -31,7 +31,7 @@ def cold_run(out: Path, pdf: bool) -> tuple[float, dict]:
 
 
 def warm_content(out: Path) -> dict[str, float]:
-    import llq_analysis.report_content as rc
+    import llq_analysis.outputs.report.content as rc
 
     ctx = rc.start(out_dir=out)
     times = {}

@@ -30,10 +30,10 @@ def main() -> None:
 
     import llq_analysis as llq
     from llq_analysis import paths
-    from llq_analysis.allocation import allocate, prepare_panel
-    from llq_analysis.optimiser import optimise_allocation
-    from llq_analysis.projection import compare_scenarios, project
-    from llq_analysis.scenarios import load_scenario
+    from llq_analysis.policy.allocation import allocate, prepare_panel
+    from llq_analysis.policy.optimiser import optimise_allocation
+    from llq_analysis.policy.projection import compare_scenarios, project
+    from llq_analysis.policy.scenarios import load_scenario
 
     q, panel = llq.load_quartiers(), llq.load_panel()
     base = load_scenario(paths.BASELINE_SCENARIO)

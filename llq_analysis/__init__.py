@@ -14,20 +14,20 @@ __version__ = "0.1.0"
 # public name -> module (relative to this package) that defines it
 _API: dict[str, str] = {
     # data layer
-    "load_quartiers": "data",
-    "load_panel": "data",
-    "load_funding": "data",
-    "load_published_indicators": "data",
-    "validate_panel": "data",
-    "validate_quartiers": "data",
-    "validate_funding": "data",
+    "load_quartiers": "data.loaders",
+    "load_panel": "data.loaders",
+    "load_funding": "data.loaders",
+    "load_published_indicators": "data.loaders",
+    "validate_panel": "data.loaders",
+    "validate_quartiers": "data.loaders",
+    "validate_funding": "data.loaders",
     "DataValidationError": "errors",
-    "read_official_table": "importing",
-    "build_panel": "importing",
-    "read_panel": "importing",
-    "check_panel": "importing",
-    "simulate_panel": "simulate",
-    "simulate_staggered_panel": "simulate",
+    "read_official_table": "data.importing",
+    "build_panel": "data.importing",
+    "read_panel": "data.importing",
+    "check_panel": "data.importing",
+    "simulate_panel": "data.simulate",
+    "simulate_staggered_panel": "data.simulate",
     # impact
     "did": "impact.did",
     "twfe": "impact.did",
@@ -49,23 +49,28 @@ _API: dict[str, str] = {
     "compare": "impact.results",
     "EffectResult": "impact.results",
     # before / after
-    "compare_before_after": "before_after",
-    "write_overview": "overview",
+    "compare_before_after": "impact.before_after",
+    "write_overview": "outputs.overview",
     # scenarios and projection
-    "Scenario": "scenarios",
-    "load_scenario": "scenarios",
-    "allocate": "allocation",
-    "need_index": "allocation",
-    "prepare_panel": "allocation",
-    "project": "projection",
-    "compare_scenarios": "projection",
-    "optimise_allocation": "optimiser",
+    "Scenario": "policy.scenarios",
+    "load_scenario": "policy.scenarios",
+    "allocate": "policy.allocation",
+    "need_index": "policy.allocation",
+    "prepare_panel": "policy.allocation",
+    "project": "policy.projection",
+    "compare_scenarios": "policy.projection",
+    "optimise_allocation": "policy.optimiser",
     # report
-    "render_report": "report",
-    "disclose": "disclosure",
+    "render_report": "outputs.report.render",
+    "disclose": "outputs.disclosure",
 }
 
 __all__ = sorted(_API) + ["__version__"]
+
+# old top-level module paths (llq_analysis.scenarios, llq_analysis.dashboard ...) keep working
+from . import _moved  # noqa: E402
+
+_moved.install()
 
 
 def __getattr__(name: str) -> Any:

@@ -1,7 +1,7 @@
 """Monte Carlo study: do the LLQ impact estimators recover a known effect, with honest intervals?
 
 Simulated panels on the real quartier structure (93 Bremen + 24 Bremerhaven Ortsteile, 2012-2024,
-``llq_analysis.simulate.simulate_staggered_panel``): 20 funded quartiers in Bremen and 4 in
+``llq_analysis.data.simulate.simulate_staggered_panel``): 20 funded quartiers in Bremen and 4 in
 Bremerhaven, first funded 2021-2024 (staggered), unit and year effects, unit trends, AR(1)
 errors (rho 0.5). Scenarios:
 
@@ -56,11 +56,11 @@ def one_panel(panel_seed: int, scenario: str, *, reps_wcb: int = 999, reps_mboot
     """Simulate one panel of ``scenario`` and return one row per method (estimate, se, ci, truth).
     ``reps_wcb`` / ``reps_mboot`` = 0 skip the wild / multiplier bootstrap; ``imputation=False``
     skips the imputation estimator (fast test version)."""
+    from llq_analysis.data.simulate import simulate_staggered_panel
     from llq_analysis.impact.did import twfe
     from llq_analysis.impact.event_time import imputation_did
     from llq_analysis.impact.inference import wild_cluster_bootstrap
     from llq_analysis.impact.staggered import staggered_did
-    from llq_analysis.simulate import simulate_staggered_panel
 
     het = scenario == "heterogeneous"
     d = simulate_staggered_panel(panel_seed, att=ATT, heterogeneous=het)

@@ -21,9 +21,9 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from llq_analysis.allocation import allocate, prepare_panel
 from llq_analysis.errors import InfeasibleAllocationError
-from llq_analysis.scenarios import RULES, Scenario
+from llq_analysis.policy.allocation import allocate, prepare_panel
+from llq_analysis.policy.scenarios import RULES, Scenario
 
 SCALE = float(os.environ.get("LLQ_PROPERTY_SCALE", "1"))
 

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 import llq_analysis as llq
-from llq_analysis.before_after import _match
+from llq_analysis.impact.before_after import _match
 
 # --------------------------------------------------------------------------- a tiny frame
 # Quartiers A, B funded; C, D, E not. Windows pre = 2017-2018, post = 2021-2022.

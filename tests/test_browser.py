@@ -71,7 +71,7 @@ def _stop(proc: subprocess.Popen) -> None:
 def app():
     """``llq app`` on a free port; yields (url, log path). Ready when an unknown path answers 403/404."""
     _need_browser()
-    from llq_analysis.dashboard import free_port
+    from llq_analysis.outputs.dashboard import free_port
 
     ARTIFACTS.mkdir(exist_ok=True)
     port = free_port()

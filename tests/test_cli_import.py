@@ -9,7 +9,7 @@ import pytest
 
 from llq_analysis import paths
 from llq_analysis.cli import main
-from llq_analysis.importing import build_panel, read_panel
+from llq_analysis.data.importing import build_panel, read_panel
 
 FIX = Path(__file__).parent / "fixtures" / "official"
 EXAMPLE_MAPPING = paths.PROJECT_DIR / "examples" / "mapping_example.yaml"

@@ -292,7 +292,7 @@ def test_effect_cache_roundtrip(panel, tmp_path, monkeypatch):
 
 
 def test_start_path_runs_no_estimator(tmp_path):
-    code = ("import sys\nfrom llq_analysis.dashboard import ScenarioExplorer\n"
+    code = ("import sys\nfrom llq_analysis.outputs.dashboard import ScenarioExplorer\n"
             "ex = ScenarioExplorer(draws=50, chart=False)\n"
             "print(sorted(m for m in ('pyfixest', 'diff_diff', 'pysyncon', 'statsmodels') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,

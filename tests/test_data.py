@@ -8,8 +8,8 @@ import pytest
 
 import llq_analysis as llq
 from llq_analysis import paths, schema
-from llq_analysis.data import provenance_counts
-from llq_analysis.reference_data import build_all, csv_text, readme_text
+from llq_analysis.data.loaders import provenance_counts
+from llq_analysis.data.reference_data import build_all, csv_text, readme_text
 
 
 @pytest.fixture(scope="module")

@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 from scipy.optimize import linprog
 
 from llq_analysis import disclose
-from llq_analysis.disclosure import MARK, RateSpec, suppression_mask
 from llq_analysis.errors import DataValidationError
+from llq_analysis.outputs.disclosure import MARK, RateSpec, suppression_mask
 
 
 # ----------------------------------------------------------------------------- attacker's view

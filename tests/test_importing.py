@@ -1,4 +1,4 @@
-"""Reading official German exports and building a panel from them (llq_analysis.importing).
+"""Reading official German exports and building a panel from them (llq_analysis.data.importing).
 
 Expected numbers are written here by hand from the fixture files (invented example exports in
 tests/fixtures/official, see make_fixtures.py) or generated independently of the parser (round
@@ -18,9 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from llq_analysis import paths, schema
-from llq_analysis.data import write_csv_atomic
-from llq_analysis.errors import DataValidationError
-from llq_analysis.importing import (
+from llq_analysis.data.importing import (
     MARK_SUFFIX,
     MARKS,
     build_panel,
@@ -30,6 +28,8 @@ from llq_analysis.importing import (
     read_official_table,
     read_panel,
 )
+from llq_analysis.data.loaders import write_csv_atomic
+from llq_analysis.errors import DataValidationError
 
 FIX = Path(__file__).parent / "fixtures" / "official"
 EXAMPLE_MAPPING = paths.PROJECT_DIR / "examples" / "mapping_example.yaml"
@@ -331,7 +331,7 @@ def test_bundled_style_panel_round_trip(tmp_path):
 
 @pytest.mark.skipif(not paths.PANEL_CSV.exists(), reason="data/panel.csv not built yet")
 def test_bundled_panel_round_trip(tmp_path):
-    from llq_analysis.data import load_panel
+    from llq_analysis.data.loaders import load_panel
 
     panel = load_panel()
     back = read_panel(write_csv_atomic(panel, tmp_path / "p.csv"))
@@ -628,7 +628,7 @@ def test_load_mapping_checks_types():
 def test_example_mapping_with_bundled_quartiers_and_funding():
     files = sorted(FIX.glob("*.csv"))
     panel = build_panel(files, mapping=EXAMPLE_MAPPING)
-    from llq_analysis.data import load_funding, load_quartiers
+    from llq_analysis.data.loaders import load_funding, load_quartiers
 
     assert set(panel["quartier_id"]) <= set(load_quartiers()["quartier_id"])
     assert len(panel) == 28

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from llq_analysis.errors import InfeasibleAllocationError
-from llq_analysis.optimiser import _greedy, _water_fill, optimise_allocation
-from llq_analysis.projection import response
-from llq_analysis.scenarios import Scenario
+from llq_analysis.policy.optimiser import _greedy, _water_fill, optimise_allocation
+from llq_analysis.policy.projection import response
+from llq_analysis.policy.scenarios import Scenario
 
 
 def world(n_hb: int = 8, n_bhv: int = 4, seed: int = 0):
@@ -192,7 +192,7 @@ def test_eligibility_top_k_and_weighted_objective():
             cap_eur_per_capita=None, draws=100)
     a = r.allocation
     assert a.groupby("city").size().to_dict() == {"Bremen": 3, "Bremerhaven": 3}
-    from llq_analysis.allocation import need_index
+    from llq_analysis.policy.allocation import need_index
 
     ni = need_index(p, indicators={"sgb2_rate": 1, "sgb2_rate_u15": 1})
     for c in ("Bremen", "Bremerhaven"):

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from scipy.stats import norm
 
-from llq_analysis.allocation import allocate
-from llq_analysis.projection import (
+from llq_analysis.policy.allocation import allocate
+from llq_analysis.policy.projection import (
     TOTAL,
     compare_scenarios,
     concentration_index,
@@ -19,7 +19,7 @@ from llq_analysis.projection import (
     response,
     share_to_neediest,
 )
-from llq_analysis.scenarios import Scenario
+from llq_analysis.policy.scenarios import Scenario
 
 
 def panel3(year: int = 2024) -> pd.DataFrame:

@@ -43,7 +43,7 @@ def _assert_nothing_written(out: Path):
 
 
 def test_bad_scenario_stops_before_writing(tmp_path):
-    from llq_analysis.report import ReportError, render_report
+    from llq_analysis.outputs.report import ReportError, render_report
 
     bad = tmp_path / "bad.yaml"
     bad.write_text("budget.city_share.Bremen: 1.7\nbudget.city_share.Bremerhaven: -0.7\n", encoding="utf-8")
@@ -54,7 +54,7 @@ def test_bad_scenario_stops_before_writing(tmp_path):
 
 
 def test_missing_scenario_file_names_the_available_ones(tmp_path):
-    from llq_analysis.report import ReportError, render_report
+    from llq_analysis.outputs.report import ReportError, render_report
 
     out = tmp_path / "out"
     with pytest.raises(ReportError, match=r"does not exist.*baseline\.yaml"):
@@ -63,7 +63,7 @@ def test_missing_scenario_file_names_the_available_ones(tmp_path):
 
 
 def test_bad_panel_stops_with_what_to_do(tmp_path):
-    from llq_analysis.report import ReportError, render_report
+    from llq_analysis.outputs.report import ReportError, render_report
 
     lines = paths.PANEL_CSV.read_text(encoding="utf-8").splitlines()
     header = lines[0].split(",")
@@ -83,7 +83,7 @@ def test_bad_panel_stops_with_what_to_do(tmp_path):
 
 
 def test_missing_chromium_stops_before_writing(tmp_path, monkeypatch):
-    from llq_analysis.report import ReportError, render_report
+    from llq_analysis.outputs.report import ReportError, render_report
 
     monkeypatch.setenv("LLQ_CHROMIUM", str(tmp_path / "no-such-chromium"))
     out = tmp_path / "out"
@@ -103,7 +103,7 @@ def test_cli_reports_errors_with_exit_code_1(tmp_path):
 
 
 def test_bad_language_is_refused(tmp_path):
-    from llq_analysis.report import ReportError, render_report
+    from llq_analysis.outputs.report import ReportError, render_report
 
     with pytest.raises(ReportError, match="'de' or 'en'"):
         render_report(lang="fr", out_dir=tmp_path / "out", progress=False)
@@ -130,7 +130,7 @@ def test_notebook_template_is_stripped_and_bilingual():
 def test_language_filter_keeps_one_language_and_drops_stderr():
     import nbformat
 
-    from llq_analysis.report import _prepare_notebook
+    from llq_analysis.outputs.report import _prepare_notebook
 
     nb = nbformat.v4.new_notebook(cells=[
         nbformat.v4.new_markdown_cell("Hallo", metadata={"tags": ["de"]}),
@@ -147,7 +147,7 @@ def test_language_filter_keeps_one_language_and_drops_stderr():
 
 
 def test_english_sections_use_english_labels(panel):
-    import llq_analysis.report_content as rc
+    import llq_analysis.outputs.report.content as rc
 
     ctx = rc.start(lang="en")
     html = rc.programme(ctx).html + rc.quartier_annex(ctx).html
@@ -159,7 +159,7 @@ def test_english_sections_use_english_labels(panel):
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory):
     """The full report from the bundled data and every shipped scenario (HTML, PDF if chromium)."""
-    from llq_analysis.report import render_report
+    from llq_analysis.outputs.report import render_report
 
     out = tmp_path_factory.mktemp("report") / "reports"
     files = render_report(out_dir=out, pdf=CHROMIUM is not None, progress=True)
@@ -219,7 +219,7 @@ def test_report_files_and_manifest(rendered):
     out = files.out_dir
     assert files.html.exists() and files.html.stat().st_size > 50_000
     html = files.html.read_text(encoding="utf-8")
-    assert "<pre" not in html or "llq_analysis.report_content" not in html  # no code
+    assert "<pre" not in html or "llq_analysis.outputs.report.content" not in html  # no code
     assert "import llq_analysis" not in html and "rc.start(" not in html
     for name, info in m["inputs"].items():
         p = paths.PROJECT_DIR / name
@@ -347,7 +347,7 @@ def test_disclosure_scan_of_published_csv_and_html(rendered, panel):
 def test_tables_are_deterministic(rendered, tmp_path):
     """The tables, workbooks and figures of the notebook run equal, byte for byte, those of a second,
     independent run of the content functions in this process (same inputs and seed)."""
-    import llq_analysis.report_content as rc
+    import llq_analysis.outputs.report.content as rc
 
     files, m = rendered
     ctx = rc.start(out_dir=tmp_path, seed=m["parameters"]["seed"],

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from llq_analysis import paths
-from llq_analysis.allocation import allocate, capped_proportional, need_index
 from llq_analysis.errors import InfeasibleAllocationError, ScenarioError
-from llq_analysis.scenarios import Scenario, largest_remainder, load_scenario
+from llq_analysis.policy.allocation import allocate, capped_proportional, need_index
+from llq_analysis.policy.scenarios import Scenario, largest_remainder, load_scenario
 
 BASELINE = paths.SCENARIO_DIR / "baseline.yaml"
 ALTERNATIVES = ["stadtanteil_nach_bevoelkerung.yaml", "bedarfsorientiert.yaml"]

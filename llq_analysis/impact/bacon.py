@@ -40,7 +40,7 @@ class BaconResult(EffectResult):
 
     def plot(self, ax=None, lang: str = "de"):
         """Scatter of 2x2 estimates against their weights, coloured by comparison type."""
-        from .. import plots
+        from ..outputs import plots
 
         return plots.bacon_plot(self.to_frame(), ax=ax, lang=lang, provenance=self.provenance,
                                 twfe=self.estimate)

@@ -450,8 +450,8 @@ class EventStudyResult(EffectResult):
 
     def plot(self, ax=None, lang: str = "de"):
         """Coefficients with 95 % CIs by relative period, reference period at 0 (see plots.py)."""
-        from .. import plots
         from ..i18n import t
+        from ..outputs import plots
 
         return plots.event_study_plot(self.table, ax=ax, lang=lang, provenance=self.provenance,
                                       title=t("method.event_study", lang))

@@ -58,7 +58,7 @@ class DoseResult(EffectResult):
 
     def plot(self, ax=None, lang: str = "de"):
         """Dose curve with 95 % band and the linear TWFE slope."""
-        from .. import plots
+        from ..outputs import plots
 
         return plots.dose_curve_plot(self.curve, ax=ax, lang=lang, provenance=self.provenance,
                                      slope=self.estimate, outcome=self.spec.get("outcome"))

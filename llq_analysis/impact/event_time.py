@@ -58,8 +58,8 @@ class EventTimeResult(EffectResult):
 
     def plot(self, ax=None, lang: str = "de"):
         """Event-time effects with 95 % intervals (overall row left out)."""
-        from .. import plots
         from ..i18n import t
+        from ..outputs import plots
 
         frame = self.to_frame()
         frame = frame[frame["term"] != "overall"]

@@ -145,8 +145,8 @@ class EffectResult:
 
     # -- plot -------------------------------------------------------------------------------
     def plot(self, ax=None, lang: str = "de"):
-        """Coefficient plot of ``table`` (delegates to :mod:`llq_analysis.plots`)."""
-        from .. import plots
+        """Coefficient plot of ``table`` (delegates to :mod:`llq_analysis.outputs.plots`)."""
+        from ..outputs import plots
 
         return plots.coef_plot(self.to_frame(), ax=ax, lang=lang, provenance=self.provenance,
                                title=t("method." + self.method, lang))

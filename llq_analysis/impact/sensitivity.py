@@ -304,7 +304,7 @@ class HonestDiDResult:
         return out
 
     def plot(self, ax=None, lang: str = "de"):
-        from .. import plots
+        from ..outputs import plots
 
         return plots.honest_did_plot(self, ax=ax, lang=lang)
 
@@ -451,7 +451,7 @@ class SensitivityTable:
         return self.table.copy()
 
     def plot(self, ax=None, lang: str = "de"):
-        from .. import plots
+        from ..outputs import plots
 
         if self.kind == "leave_one_out":
             return plots.leave_one_out_plot(self.table, full_estimate=self.full_estimate, ax=ax, lang=lang,

@@ -65,8 +65,8 @@ class AggregateResult(EffectResult):
 
     def plot(self, ax=None, lang: str = "de"):
         """Elements with 95 % intervals (simultaneous bands where bootstrapped)."""
-        from .. import plots
         from ..i18n import t
+        from ..outputs import plots
 
         frame = self.to_frame()
         if self.kind != "simple":

@@ -178,7 +178,7 @@ class SynthResult(EffectResult):
 
     def plot(self, ax=None, lang: str = "de"):
         """Treated vs synthetic path, and the gaps of the treated unit and the placebos (plots.py)."""
-        from .. import plots
+        from ..outputs import plots
 
         return plots.synth_plot(self, lang=lang)
 

@@ -1,6 +1,6 @@
 """Read official German statistics exports (CSV/XLSX) and build a validated panel from them.
 
-See :mod:`llq_analysis.importing` for turning such tables into a panel, and docs/importing.md.
+See :mod:`llq_analysis.data.importing` for turning such tables into a panel, and docs/importing.md.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import DataValidationError, Problem
+from ..errors import DataValidationError, Problem
 
 __all__ = ["read_official_table", "parse_german_number", "mark_reason", "MARKS", "FLAGS", "MARK_SUFFIX"]
 

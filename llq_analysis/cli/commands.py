@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .cli import command
+from . import command
 
 
 # --------------------------------------------------------------------------- validate
@@ -17,8 +17,8 @@ def _validate_opts(p: argparse.ArgumentParser) -> None:
 
 @command("validate", "Check a panel file or an official export; list every problem found")
 def validate_cmd(args) -> int:
-    from . import paths
-    from .importing import check_panel, read_official_table, read_panel
+    from .. import paths
+    from ..data.importing import check_panel, read_official_table, read_panel
 
     path = Path(args.file)
     if not path.exists():
@@ -30,7 +30,7 @@ def validate_cmd(args) -> int:
         df = read_panel(path)
         quartiers = None
         if paths.QUARTIERS_CSV.exists():
-            from .data import load_quartiers
+            from ..data.loaders import load_quartiers
 
             quartiers = load_quartiers()
         check_panel(df, quartiers=quartiers)
@@ -78,8 +78,8 @@ def _build_opts(p: argparse.ArgumentParser) -> None:
 
 @command("build-panel", "Build a validated panel from official exports and a mapping file")
 def build_panel_cmd(args) -> int:
-    from .data import write_csv_atomic
-    from .importing import build_panel
+    from ..data.importing import build_panel
+    from ..data.loaders import write_csv_atomic
 
     out = Path(args.out)
     if any(out.resolve() == Path(f).resolve() for f in [*args.files, args.mapping]):
@@ -107,7 +107,7 @@ def _overview_opts(p: argparse.ArgumentParser) -> None:
 
 @command("overview", "Write an HTML overview of the bundled data (coverage, provenance, charts)")
 def overview_cmd(args) -> int:
-    from .overview import write_overview
+    from ..outputs.overview import write_overview
 
     path = write_overview(args.out, lang=args.lang)
     print(f"wrote {path}")
@@ -141,7 +141,7 @@ def app_cmd(args) -> int:
     import subprocess
     import sys
 
-    from .dashboard import estimate_effects, voila_argv
+    from ..outputs.dashboard.explorer import estimate_effects, voila_argv
 
     if not args.no_estimate:
         print("llq app: Dosis-Wirkung (geschätzter Effekt je EUR/Einwohner) aus dem Zwischenspeicher "
@@ -190,7 +190,7 @@ def _report_opts(p: argparse.ArgumentParser) -> None:
 
 @command("report", "Make the evaluation report (HTML, PDF, tables as CSV/XLSX, manifest.json)")
 def report_cmd(args) -> int:
-    from .report import render_report
+    from ..outputs.report.render import render_report
 
     render_report(scenarios=args.scenario, data=args.data, lang=args.lang, out_dir=args.out,
                   seed=args.seed, pdf=not args.no_pdf)

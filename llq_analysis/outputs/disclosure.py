@@ -41,7 +41,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .errors import DataValidationError, Problem
+from ..errors import DataValidationError, Problem
 
 MARK = "x"
 DEFAULT_MIN_COUNT = 3

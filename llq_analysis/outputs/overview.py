@@ -1,6 +1,6 @@
 """Data overview: what the panel covers, where its values come from, which quartiers need most.
 
-Functions return tidy DataFrames (plots live in :mod:`llq_analysis.plots`);
+Functions return tidy DataFrames (plots live in :mod:`llq_analysis.outputs.plots`);
 :func:`write_overview` writes a self-contained HTML page with the tables and charts
 (``llq overview``). Every figure built on simulated values is stamped "Simulierte Daten".
 """
@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import schema
-from .i18n import t
+from ..data import schema
+from ..i18n import t
 
 __all__ = [
     "INDICATORS",
@@ -94,7 +94,7 @@ def provenance_table(panel: pd.DataFrame, *, columns: Sequence[str] | None = Non
 
     Wide table: one row per value column, one column per provenance kind, plus ``total``.
     """
-    from .data import provenance_counts
+    from ..data.loaders import provenance_counts
 
     cols = list(columns) if columns is not None else [c for c in schema.panel_value_columns()
                                                       if schema.provenance_column(c) in panel.columns]
@@ -188,7 +188,7 @@ def tile_grid(panel: pd.DataFrame | None = None, *, quartiers: pd.DataFrame | No
     default latest), ``funded``.
     """
     if quartiers is None:
-        from .data import load_quartiers
+        from ..data.loaders import load_quartiers
 
         quartiers = load_quartiers()
     _need(quartiers, [unit, "city", "stadtteil", "ortsteil"])
@@ -243,9 +243,9 @@ def write_overview(out_dir: str | os.PathLike = "reports", *, lang: str = "de",
     and the 15 quartiers with the highest values. Charts are embedded PNGs; the file is written
     atomically. File name: ``daten_ueberblick.html`` (de) or ``data_overview.html`` (en).
     """
+    from ..data.loaders import load_panel, load_quartiers, write_text_atomic
+    from ..impact.results import data_provenance
     from . import plots
-    from .data import load_panel, load_quartiers, write_text_atomic
-    from .impact.results import data_provenance
 
     t("year", lang)  # validates lang
     panel = load_panel() if panel is None else panel

@@ -14,7 +14,7 @@ import unicodedata
 
 import pandas as pd
 
-from . import paths
+from .. import paths
 
 # Bremen: Stadtteil -> Stadtbezirk (general knowledge; only "Mitte" is in the domain table).
 BREMEN_STADTBEZIRK = {

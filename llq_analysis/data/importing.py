@@ -13,7 +13,7 @@ companion column ``<column>__mark`` (see :data:`MARKS`); flags written next to a
 (``p`` vorläufig, ``r`` berichtigt, ``s`` geschätzt, ``(...)`` eingeschränkt, footnote references
 like ``1)``) go into the same companion column.
 
-Reading the exports themselves is :mod:`llq_analysis.official`.
+Reading the exports themselves is :mod:`llq_analysis.data.official`.
 """
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..errors import DataValidationError, Problem
 from . import schema
-from .data import read_panel, table_problems, validate_panel
-from .errors import DataValidationError, Problem
+from .loaders import read_panel, table_problems, validate_panel
 from .official import (
     _EXPECTED_NUMBER,
     _MARK_ALIASES,
@@ -468,7 +468,7 @@ def _funding_for(funding, quartiers_given: bool, warn: list[str]) -> pd.DataFram
         if quartiers_given:
             warn.append("llq_* columns not derived: pass funding= when using your own quartiers table")
             return None
-        from .data import load_funding
+        from .loaders import load_funding
 
         try:
             return load_funding()
@@ -552,7 +552,7 @@ def build_panel(files: str | os.PathLike | Iterable[str | os.PathLike], *,
         raise FileNotFoundError(f"file(s) not found: {', '.join(absent)}")
     quartiers_given = quartiers is not None
     if quartiers is None:
-        from .data import load_quartiers
+        from .loaders import load_quartiers
 
         quartiers = load_quartiers()
     index = _QuartierIndex(quartiers)

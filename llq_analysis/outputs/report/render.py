@@ -36,7 +36,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import paths
+from ... import paths
 
 __all__ = ["render_report", "ReportError", "ReportFiles", "find_chromium", "html_to_pdf"]
 
@@ -87,8 +87,8 @@ def find_chromium() -> str | None:
 def _check_inputs(scenarios: Sequence[Path], data: Path | None, lang: str, out_dir: Path,
                   pdf: bool):
     """Validate everything before anything is written; returns (scenario objects, chromium)."""
-    from .data import load_panel, load_quartiers
-    from .errors import DataValidationError, InfeasibleAllocationError, ScenarioError
+    from ...data.loaders import load_panel, load_quartiers
+    from ...errors import DataValidationError, InfeasibleAllocationError, ScenarioError
 
     if lang not in ("de", "en"):
         raise ReportError(f"--lang must be 'de' or 'en', not {lang!r}")
@@ -109,8 +109,8 @@ def _check_inputs(scenarios: Sequence[Path], data: Path | None, lang: str, out_d
         if not s.exists():
             raise ReportError(f"scenario file {s} does not exist; check the path (available: "
                               f"{', '.join(str(p) for p in sorted(paths.SCENARIO_DIR.glob('*.yaml')))})")
-    from .allocation import allocate
-    from .scenarios import load_scenario
+    from ...policy.allocation import allocate
+    from ...policy.scenarios import load_scenario
 
     quartiers = load_quartiers()
     loaded = []
@@ -293,7 +293,7 @@ def _pdf_pages(pdf: Path) -> int | None:
 def _versions(chromium: str | None) -> dict[str, str]:
     from importlib import metadata
 
-    from . import __version__
+    from ... import __version__
 
     out = {"python": platform.python_version(), "llq_analysis": __version__}
     for pkg in ("numpy", "pandas", "scipy", "statsmodels", "pyfixest", "diff-diff", "pysyncon",
@@ -364,7 +364,7 @@ def render_report(*, scenarios: Sequence[str | os.PathLike] | None = None,
     lang : "de" (default) or "en".
     out_dir : output directory; only the report's own files in it are replaced.
     seed : seed of every random draw (bootstrap, projection); default
-        :data:`llq_analysis.report_content.DEFAULT_SEED`.
+        :data:`llq_analysis.outputs.report.content.DEFAULT_SEED`.
     pdf : print the PDF with chromium (True by default; needs chromium).
     progress : print a line per step and the total time.
     fast : fewer bootstrap/projection draws (for tests; the manifest records it).
@@ -373,7 +373,7 @@ def render_report(*, scenarios: Sequence[str | os.PathLike] | None = None,
     ------
     ReportError : invalid inputs or a missing tool, raised before anything is written.
     """
-    from .report_content import DEFAULT_SEED, default_scenarios
+    from .content import DEFAULT_SEED, default_scenarios
 
     t0 = time.perf_counter()
     timings: dict[str, float] = {}

@@ -34,8 +34,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from . import paths
-from .i18n import t
+from ... import paths
+from ...i18n import t
 
 __all__ = ["ScenarioExplorer", "Controls", "controls_from_scenario", "scenario_changes", "link_shares",
            "export_yaml", "estimate_effects", "cached_effects", "voila_argv", "EFFECT_OUTCOMES"]
@@ -97,7 +97,7 @@ def controls_from_scenario(scenario, *, effects: Mapping[str, Mapping] | None = 
     tree = scenario.tree
     shares = {c: {s: float(_val(n["share"])) for s, n in _strands(tree, c).items()} for c in CITIES}
     ind = ((tree.get("need_index") or {}).get("indicators")) or {}
-    from .scenarios import DEFAULT_NEED_INDICATORS
+    from ...policy.scenarios import DEFAULT_NEED_INDICATORS
 
     weights = {k: float(_val(ind[k])) if k in ind else (float(DEFAULT_NEED_INDICATORS.get(k, 0.0))
                                                          if not ind else 0.0) for k in NEED_KEYS}
@@ -233,7 +233,7 @@ def _cache_dir(cache_dir: str | os.PathLike | None) -> Path:
 
 
 def _cache_file(panel, cache_dir) -> Path:
-    from .impact.results import data_fingerprint
+    from ...impact.results import data_fingerprint
 
     cols = ["quartier_id", "year", DOSE_COLUMN, *[o for o in EFFECT_OUTCOMES if o in panel.columns]]
     return _cache_dir(cache_dir) / f"dose_effects_{data_fingerprint(panel, cols)}.json"
@@ -265,8 +265,8 @@ def estimate_effects(panel=None, *, cache_dir: str | os.PathLike | None = None,
     ``~/.cache/llq_analysis``) keyed by the panel's fingerprint. Slow on a cold process (the
     first pyfixest fit compiles; seconds), so the explorer never calls it on its start path.
     """
-    from . import data
-    from .impact.dose import dose_response
+    from ...data import loaders as data
+    from ...impact.dose import dose_response
 
     panel = data.load_panel() if panel is None else panel
     if not refresh:
@@ -297,7 +297,7 @@ def _bundled_tables():
     The pandera cross-check is skipped here (its import alone costs seconds on the app's start
     path); the same tables pass it in the test suite, and every domain rule still applies.
     """
-    from .data import load_panel, load_quartiers
+    from ...data.loaders import load_panel, load_quartiers
 
     return load_quartiers(use_pandera=False), load_panel(use_pandera=False)
 
@@ -351,7 +351,7 @@ class ScenarioExplorer:
     def __init__(self, scenario=None, *, quartiers=None, panel=None, effects: Mapping | None = None,
                  lang: str = "de", draws: int = 2000, seed: int = 1,
                  cache_dir: str | os.PathLike | None = None, chart: bool = True, chart_delay: float = 0.3):
-        from .scenarios import Scenario, load_scenario
+        from ...policy.scenarios import Scenario, load_scenario
 
         if quartiers is None or panel is None:
             q0, p0 = _bundled_tables()
@@ -372,7 +372,7 @@ class ScenarioExplorer:
         yr = self.base.get("year") or int(self.panel["year"].max())
         py = self.panel[self.panel["year"] == yr]
         self.city_pop = {c: float(py.loc[py["city"] == c, "population"].sum()) for c in CITIES}
-        from .impact.results import data_provenance
+        from ...impact.results import data_provenance
 
         self.provenance = data_provenance(self.panel, ["sgb2_rate"])
         self.base_money = self.base.city_budgets()
@@ -627,9 +627,9 @@ class ScenarioExplorer:
 
     def refresh(self) -> None:
         """Rebuild scenario, allocation and projection from the controls and update all outputs."""
-        from .allocation import allocate
-        from .errors import InfeasibleAllocationError, ScenarioError
-        from .projection import project
+        from ...errors import InfeasibleAllocationError, ScenarioError
+        from ...policy.allocation import allocate
+        from ...policy.projection import project
 
         c = self.controls()
         lang = self.lang
@@ -788,7 +788,7 @@ class ScenarioExplorer:
     def _draw_chart(self, proj) -> None:
         import io
 
-        from .plots import explorer_plot
+        from ..plots import explorer_plot
 
         fig = explorer_plot(proj, outcome=EFFECT_OUTCOMES[0], names=self.names, lang=self.lang)
         buf = io.BytesIO()

@@ -24,7 +24,7 @@ def command(name: str, help: str):
 
 
 def _parser() -> argparse.ArgumentParser:
-    from . import cli_commands  # noqa: F401  (registers the subcommands)
+    from . import commands as cli_commands  # noqa: F401  (registers the subcommands)
 
     p = argparse.ArgumentParser(prog="llq", description="LLQ analysis toolkit (Lebendige Quartiere)")
     sub = p.add_subparsers(dest="command", required=True)
@@ -36,7 +36,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from .errors import DataValidationError, InfeasibleAllocationError, ScenarioError
+    from ..errors import DataValidationError, InfeasibleAllocationError, ScenarioError
 
     args = _parser().parse_args(argv)
     try:
@@ -46,9 +46,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"llq {args.command}: {exc}", file=sys.stderr)
         return 1
 
-
-if __name__ == "__main__":  # pragma: no cover
-    # `python -m llq_analysis.cli`: run the registered module's main (commands register there)
-    from llq_analysis.cli import main as _main
-
-    sys.exit(_main())

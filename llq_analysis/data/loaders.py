@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import paths, schema
-from .errors import DataValidationError, Problem
+from .. import paths
+from ..errors import DataValidationError, Problem
+from . import schema
 
 __all__ = [
     "load_quartiers",
@@ -38,7 +39,7 @@ def _read_bundled(path: Path, table: str) -> pd.DataFrame:
     if not path.exists():
         raise FileNotFoundError(
             f"bundled table {path} is missing; regenerate it with "
-            "`python -m llq_analysis.reference_data` (see data/README.md)"
+            "`python -m llq_analysis.data.reference_data` (see data/README.md)"
         )
     dtypes = {}
     for c in schema.SPECS[table].columns:

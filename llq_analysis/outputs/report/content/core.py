@@ -1,6 +1,6 @@
 """Machinery of the report contents: the context, tables (disclosed, exported), figures, formatting.
 
-:meth:`ReportContext.table` discloses (:func:`llq_analysis.disclosure.disclose`), exports (CSV,
+:meth:`ReportContext.table` discloses (:func:`llq_analysis.outputs.disclosure.disclose`), exports (CSV,
 byte-deterministic XLSX) and renders every table; :meth:`ReportContext.figure` stamps, saves (SVG)
 and renders every figure. :func:`start` loads and validates the inputs.
 """
@@ -22,9 +22,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .. import paths
-from ..disclosure import MARK, disclose
-from ..i18n import t
+from .... import paths
+from ....i18n import t
+from ...disclosure import MARK, disclose
 
 DEFAULT_SEED = 20200901  # the day the Senate adopted LLQ; seeds bootstrap and projection draws
 FIXED_ZIP_DATE = (2000, 1, 1, 0, 0, 0)
@@ -154,7 +154,7 @@ class ReportContext:
         return bool(self.panel["provenance"].astype(str).str.startswith("simulated").any())
 
     def provenance_of(self, columns: Sequence[str]) -> str:
-        from ..impact.results import data_provenance
+        from ....impact.results import data_provenance
 
         return data_provenance(self.panel, columns)
 
@@ -186,7 +186,7 @@ class ReportContext:
         """Disclose, export (CSV + XLSX) and render one table; returns its HTML.
 
         ``count_columns``/``rate_columns``/``totals``/``key``/``round_to`` go to
-        :func:`~llq_analysis.disclosure.disclose`; ``decimals`` sets the shown decimals per
+        :func:`~llq_analysis.outputs.disclosure.disclose`; ``decimals`` sets the shown decimals per
         column (before renaming); ``total_rows`` (values of ``key``) or ``bold_rows`` (one flag
         per row) are set in bold.
         """
@@ -267,7 +267,7 @@ class ReportContext:
         """Stamp (if simulated), serialise as SVG, save under ``figures/`` and render."""
         import matplotlib.pyplot as plt
 
-        from ..plots import mark_simulated
+        from ...plots import mark_simulated
 
         if simulated and not getattr(fig, "_llq_marked", False):
             if not any(t("simulated_mark", self.lang) == txt.get_text() for txt in fig.texts):
@@ -458,7 +458,7 @@ def start(*, data: str | Path | None = None, scenarios: Sequence[str | Path] = (
     (CSV, XLSX) and figures (SVG) are written (None: nowhere); ``fast``: fewer bootstrap draws
     (tests only).
     """
-    from ..data import load_funding, load_panel, load_quartiers
+    from ....data.loaders import load_funding, load_panel, load_quartiers
 
     if lang not in ("de", "en"):
         raise ValueError(f"lang must be 'de' or 'en', got {lang!r}")

@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..i18n import t
+from ....i18n import t
 from .core import (
     MAIN_OUTCOME,
     Html,
@@ -43,7 +43,7 @@ def ba_windows(ctx: ReportContext) -> tuple[tuple[int, int], tuple[int, int]]:
 
 
 def before_after_result(ctx: ReportContext):
-    from ..before_after import compare_before_after
+    from ....impact.before_after import compare_before_after
 
     pre, post = ba_windows(ctx)
     return ctx.cached("ba", lambda: compare_before_after(
@@ -109,8 +109,8 @@ def before_after(ctx: ReportContext) -> Html:
 # ============================================================================= scenarios
 def scenario_comparison(ctx: ReportContext):
     """``llq.compare_scenarios`` for baseline + the given scenarios with the estimated effects."""
-    from ..projection import compare_scenarios
-    from ..scenarios import load_scenario
+    from ....policy.projection import compare_scenarios
+    from ....policy.scenarios import load_scenario
 
     R = results(ctx)
 
@@ -129,8 +129,8 @@ def scenario_comparison(ctx: ReportContext):
 
 def scenarios(ctx: ReportContext) -> Html:
     """Money, targeting and projected effects (with intervals) of every scenario."""
-    from .. import plots
-    from ..scenarios import load_scenario
+    from ....policy.scenarios import load_scenario
+    from ... import plots
 
     lang = ctx.lang
     sim = ctx.simulated
@@ -229,7 +229,7 @@ def scenarios(ctx: ReportContext) -> Html:
             out.append(ctx.figure(ctx.draw(comp.plot, kind, lang=lang), name=f"scenario_{kind}", title=title,
                                   simulated=sim, size="half").html)
         else:
-            out.append(_pending(ctx, f"scenario_plot_{kind}", title, title, f"llq_analysis.plots.{fname}"))
+            out.append(_pending(ctx, f"scenario_plot_{kind}", title, title, f"llq_analysis.outputs.plots.{fname}"))
     if comp.warnings:
         out.append(para(_tr("Hinweise der Projektion:", "Notes from the projection:", lang)))
         out.append(bullets([esc(w) for w in comp.warnings[:8]], cls="estimator-notes"))
@@ -302,7 +302,7 @@ def summary(ctx: ReportContext) -> Html:
     best = None
     titles = {}
     if comp is not None:
-        from ..scenarios import load_scenario
+        from ....policy.scenarios import load_scenario
 
         titles = {sc.name: sc.title for sc in (load_scenario(pth) for pth in ctx.scenario_paths)}
     if comp is not None and len(comp.differences):

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..i18n import t
+from ....i18n import t
 from .core import (
     MAIN_OUTCOME,
     Html,
@@ -70,12 +70,12 @@ def results(ctx: ReportContext) -> dict[str, Any]:
     (multiplier bootstrap); Sun & Abraham; imputation (BJS); randomization inference (adoption
     years permuted within cities); Goodman-Bacon decomposition; dose slopes of further outcomes.
     """
-    from ..impact.bacon import bacon_decomposition
-    from ..impact.did import event_study, twfe
-    from ..impact.dose import dose_response
-    from ..impact.event_time import imputation_did, sun_abraham
-    from ..impact.inference import randomization_inference, wild_cluster_bootstrap
-    from ..impact.staggered import staggered_did
+    from ....impact.bacon import bacon_decomposition
+    from ....impact.did import event_study, twfe
+    from ....impact.dose import dose_response
+    from ....impact.event_time import imputation_did, sun_abraham
+    from ....impact.inference import randomization_inference, wild_cluster_bootstrap
+    from ....impact.staggered import staggered_did
 
     p = impact_panel(ctx)
     k = {"unit": UNIT, "time": TIME}
@@ -164,7 +164,7 @@ def _truth(ctx: ReportContext) -> dict[str, float] | None:
     """The effect built into the bundled simulated panel (None for other data)."""
     if not ctx.simulated or not ctx.data_label.endswith("data/panel.csv"):
         return None
-    from ..simulate import DEFAULT_EFFECTS
+    from ....data.simulate import DEFAULT_EFFECTS
 
     return dict(DEFAULT_EFFECTS)
 
@@ -379,8 +379,8 @@ def _sensitivity(ctx: ReportContext) -> str:
 def sensitivity_results(ctx: ReportContext) -> dict[str, Any]:
     """HonestDiD (smoothness and relative magnitudes), pre-trend power, placebo in time (event
     study refitted on the years before the first start) and leave-one-out of the dose slope."""
-    from ..impact.did import twfe
-    from ..impact.sensitivity import (
+    from ....impact.did import twfe
+    from ....impact.sensitivity import (
         honest_did,
         leave_one_out,
         placebo_in_time,
@@ -409,7 +409,7 @@ def sensitivity_results(ctx: ReportContext) -> dict[str, Any]:
 def _sensitivity_section(ctx: ReportContext, funcs: dict) -> str:
     import matplotlib.pyplot as plt
 
-    from .. import plots
+    from ... import plots
 
     lang = ctx.lang
     sim = ctx.simulated
@@ -517,7 +517,7 @@ def _sensitivity_section(ctx: ReportContext, funcs: dict) -> str:
 
 
 def _synthetic_control(ctx: ReportContext) -> str:
-    from .. import plots
+    from ... import plots
 
     lang = ctx.lang
     R = results(ctx)
@@ -565,7 +565,7 @@ def _synthetic_control(ctx: ReportContext) -> str:
                                         f"{name}: actual and synthetic path, gaps of the placebos", lang)).html)
     else:
         out.append(_pending(ctx, "synthetic_control_plot", "Abbildung der synthetischen Kontrolle",
-                            "synthetic control chart", "llq_analysis.plots.synth_plot"))
+                            "synthetic control chart", "llq_analysis.outputs.plots.synth_plot"))
     return "\n".join(out)
 
 

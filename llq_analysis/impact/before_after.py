@@ -44,8 +44,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .i18n import t
-from .impact.results import data_fingerprint, data_provenance
+from ..i18n import t
+from .results import data_fingerprint, data_provenance
 
 __all__ = ["compare_before_after", "BeforeAfterResult"]
 
@@ -181,7 +181,7 @@ class BeforeAfterResult:
     # -- plot ---------------------------------------------------------------------------
     def plot(self, lang: str = "de"):
         """Trends of both groups (windows shaded) and distributions of the quartier-level values."""
-        from .plots import before_after_plot
+        from ..outputs.plots import before_after_plot
 
         return before_after_plot(self, lang=lang)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .. import paths
-from ..i18n import t
+from .... import paths
+from ....i18n import t
 from .core import (
     _KIND_LABEL,
     Html,
@@ -62,7 +62,7 @@ def _llq_funding(ctx: ReportContext) -> pd.DataFrame:
 
 def programme(ctx: ReportContext) -> Html:
     """Programme and budget: LLQ money by city, strand and year (funding.csv, with provenance)."""
-    from .. import plots
+    from ... import plots
 
     lang = ctx.lang
     llq = _llq_funding(ctx)
@@ -138,8 +138,9 @@ def programme(ctx: ReportContext) -> Html:
 # ----------------------------------------------------------------------------- data coverage
 def data_coverage(ctx: ReportContext) -> Html:
     """Where each value comes from (published / simulated / user / ...) and what is covered."""
-    from .. import plots, schema
-    from ..data import provenance_counts
+    from ....data import schema
+    from ....data.loaders import provenance_counts
+    from ... import plots
 
     lang = ctx.lang
     p = ctx.panel
@@ -235,7 +236,7 @@ def quartier_table(ctx: ReportContext, year: int | None = None) -> tuple[pd.Data
 
     Counts of persons behind the rates are derived as ``round(rate x base / 100)``; the totals'
     rates are the ratio of summed persons to summed base. Returns the table and the
-    :func:`~llq_analysis.disclosure.disclose` arguments.
+    :func:`~llq_analysis.outputs.disclosure.disclose` arguments.
     """
     lang = ctx.lang
     p = ctx.panel

@@ -46,7 +46,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import InfeasibleAllocationError
+from ..errors import InfeasibleAllocationError
 
 __all__ = ["optimise_allocation", "OptimisationResult"]
 
@@ -271,7 +271,7 @@ class OptimisationResult:
 
     def plot(self, *, top: int = 25, lang: str = "de"):
         """Amounts with their spread across draws and the objective distribution (plots.py)."""
-        from . import plots
+        from ..outputs import plots
 
         return plots.optimiser_plot(self, top=top, lang=lang)
 

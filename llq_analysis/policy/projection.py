@@ -270,7 +270,7 @@ class Projection:
 
     def summary(self, lang: str = "de") -> str:
         """Text summary per outcome for the state and each city."""
-        from .i18n import t
+        from ..i18n import t
 
         T = _TXT[lang]
         sp = self.spec
@@ -306,8 +306,8 @@ class Projection:
         return "<div><pre>" + self.summary("de") + "</pre>" + self.cities.to_html(index=False) + "</div>"
 
     def plot(self, outcome: str | None = None, *, level: str = "quartier", top: int = 30, lang: str = "de"):
-        """Projected change with intervals (delegates to :func:`llq_analysis.plots.projection_plot`)."""
-        from . import plots
+        """Projected change with intervals (delegates to :func:`llq_analysis.outputs.plots.projection_plot`)."""
+        from ..outputs import plots
 
         return plots.projection_plot(self, outcome=outcome, level=level, top=top, lang=lang)
 
@@ -342,7 +342,7 @@ def project(allocation: pd.DataFrame, *, effect: Any, panel: pd.DataFrame, draws
         these (outcomes: ``sgb2_rate``, ``sgb2_rate_u15``, ``unemployment_rate``,
         ``turnout_buergerschaft``, ``turnout_bundestag``)
     panel : the quartier x year panel (base year levels and populations; observed dose range), or
-        its :func:`~llq_analysis.allocation.prepare_panel` snapshot for many fast calls
+        its :func:`~llq_analysis.policy.allocation.prepare_panel` snapshot for many fast calls
     draws, seed : number of effect draws from N(estimate, se) and the RNG seed
     lag, horizon : the effect appears ``lag`` years after funding starts; reported at year
         ``horizon`` (default ``lag``); before the lag the change is 0
@@ -627,7 +627,7 @@ class ScenarioComparison:
     def plot(self, kind: str = "money", *, outcome: str | None = None, lang: str = "de"):
         """``kind``: ``money`` (EUR per resident by city), ``targeting`` (EUR per resident vs need),
         ``effects`` (projected change with intervals)."""
-        from . import plots
+        from ..outputs import plots
 
         if kind == "money":
             return plots.scenario_money_plot(self, lang=lang)

@@ -1,4 +1,4 @@
-"""Allocation of a :class:`~llq_analysis.scenarios.Scenario` to quartiers, to the cent.
+"""Allocation of a :class:`~llq_analysis.policy.scenarios.Scenario` to quartiers, to the cent.
 
 Money flows top down in **integer cents**: total -> cities (``budget.city_share``) -> strands
 (``share`` of the city budget) -> quartiers (the strand's ``rule``). Each split uses
@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import InfeasibleAllocationError, ScenarioError
+from ..errors import InfeasibleAllocationError, ScenarioError
 from .scenarios import (
     CITIES,
     DEFAULT_NEED_INDICATORS,
@@ -230,7 +230,7 @@ def _need_array_impl(panel: Any, ids: np.ndarray, city: np.ndarray | None, *, ye
     need_cols = [id_col, year_col, *indicators] + (["city"] if standardise == "city" and city is None else [])
     missing_cols = [c for c in need_cols if c not in panel.columns]
     if missing_cols:
-        from .errors import DataValidationError, Problem
+        from ..errors import DataValidationError, Problem
 
         raise DataValidationError([Problem(c, "a column needed for the need index") for c in missing_cols],
                                   what="the panel")
@@ -301,7 +301,7 @@ def need_index(panel: pd.DataFrame, *, year: int | None = None,
     ind = {k: float(_v(w)) for k, w in (indicators if indicators is not None
                                          else DEFAULT_NEED_INDICATORS).items()}
     if id_col not in panel.columns or year_col not in panel.columns:
-        from .errors import DataValidationError, Problem
+        from ..errors import DataValidationError, Problem
 
         raise DataValidationError([Problem(c, "a column needed for the need index")
                                    for c in (id_col, year_col) if c not in panel.columns], what="the panel")

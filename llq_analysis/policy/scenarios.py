@@ -18,7 +18,7 @@ PolicyEngine parameter). Another scenario lists only its *changes* by dotted pat
 (``budget.city_share.Bremen: 0.75``); :meth:`Scenario.with_changes` applies such a diff after
 validating everything (no partial change is ever applied).
 
-Allocating a scenario to quartiers (to the cent) is :mod:`llq_analysis.allocation`.
+Allocating a scenario to quartiers (to the cent) is :mod:`llq_analysis.policy.allocation`.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import InfeasibleAllocationError, ScenarioError
+from ..errors import InfeasibleAllocationError, ScenarioError
 
 __all__ = ["Scenario", "load_scenario", "largest_remainder", "CITIES", "RULES", "DEFAULT_NEED_INDICATORS", "UNATTRIBUTED"]
 
@@ -514,7 +514,7 @@ class Scenario:
             else:
                 bpath = base if base is not None else d.get("base")
                 if bpath is None:
-                    from . import paths
+                    from .. import paths
                     bpath = paths.BASELINE_SCENARIO
                 elif source_file is not None and not Path(bpath).is_absolute():
                     bpath = Path(source_file).parent / bpath
@@ -650,7 +650,7 @@ def _bundled_known() -> Mapping[str, str] | None:
     if _BUNDLED_KNOWN is None:
         import csv
 
-        from . import paths
+        from .. import paths
 
         if not paths.QUARTIERS_CSV.exists():
             return None
@@ -669,7 +669,7 @@ def load_scenario(path: str | Path, *, quartiers: pd.DataFrame | Mapping[str, st
 
     p = Path(path)
     if not p.exists():
-        from . import paths
+        from .. import paths
 
         alt = paths.SCENARIO_DIR / p
         if not p.is_absolute() and alt.exists():
@@ -785,7 +785,7 @@ def _describe(s: Scenario, lang: str) -> str:
     base_tree = s.base_tree
     base_title = s.base_title
     if base_tree is None:
-        from . import paths
+        from .. import paths
 
         if paths.BASELINE_SCENARIO.exists():
             b = load_scenario(paths.BASELINE_SCENARIO)

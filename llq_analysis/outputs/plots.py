@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .i18n import t
+from ..i18n import t
 
 
 def _plt():
@@ -57,7 +57,7 @@ _GROUP_COLOURS = {"funded": "#c0392b", "comparison": "#1f4e79"}
 
 def before_after_plot(result, *, lang: str = "de"):
     """Trends of funded and comparison quartiers (windows shaded), their levels before and after
-    and their changes, from a :class:`~llq_analysis.before_after.BeforeAfterResult`."""
+    and their changes, from a :class:`~llq_analysis.impact.before_after.BeforeAfterResult`."""
     plt, sns = _plt()
     fig, axes = plt.subplots(1, 3, figsize=(14, 4.4), gridspec_kw={"width_ratios": [1.5, 1, 0.8]})
     ind = result.indicator
@@ -325,7 +325,7 @@ def explorer_plot(projection, *, outcome: str = "sgb2_rate", names: dict | None 
     """Scenario explorer chart: EUR per resident of the ``top`` best-funded quartiers (left) and the
     projected change of ``outcome`` per city with its 95 % interval (right).
 
-    ``projection``: a :class:`llq_analysis.projection.Projection`; ``names``: quartier_id -> label.
+    ``projection``: a :class:`llq_analysis.policy.projection.Projection`; ``names``: quartier_id -> label.
     Built on a bare ``matplotlib.figure.Figure`` (no pyplot state, no seaborn import), so the
     dashboard can redraw it quickly; close nothing, just drop the reference.
     """

@@ -1,15 +1,15 @@
 """Contents of the evaluation report: every table and figure, built from package calls.
 
 The report notebook (``notebooks/06_bericht.ipynb``) only calls the section functions exported
-here; :mod:`llq_analysis.report` runs it with papermill and exports HTML and PDF.
+here; :mod:`llq_analysis.outputs.report.render` runs it with papermill and exports HTML and PDF.
 
 * :func:`start` loads and validates the inputs once and returns a :class:`ReportContext`.
 * Every table goes through :meth:`ReportContext.table`: disclosure control
-  (:func:`llq_analysis.disclosure.disclose`) first, then the CSV and XLSX export and the HTML shown
+  (:func:`llq_analysis.outputs.disclosure.disclose`) first, then the CSV and XLSX export and the HTML shown
   in the report, so no table can leave the package unprotected. Tables built on simulated values
   carry a visible "Simulierte Daten" banner.
 * Every figure goes through :meth:`ReportContext.figure` (SVG, stamped "Simulierte Daten" by
-  :func:`llq_analysis.plots.mark_simulated` when the data are simulated).
+  :func:`llq_analysis.outputs.plots.mark_simulated` when the data are simulated).
 * Output is deterministic: fixed SVG hash salt, no timestamps, fixed ZIP dates in the XLSX files,
   floats in the CSV files rounded to 6 decimals.
 

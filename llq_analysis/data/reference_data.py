@@ -1,9 +1,9 @@
-"""Build the bundled reference data in ``data/`` deterministically: ``python -m llq_analysis.reference_data``.
+"""Build the bundled reference data in ``data/`` deterministically: ``python -m llq_analysis.data.reference_data``.
 
 Writes quartiers.csv (real geography + simulated 2022 population), funding.csv (published facts
 with illustrative fill-ins), programme_area_map.csv (area -> Ortsteil links with their basis),
 panel.csv (simulated on the real geography, seed ``simulate.DEFAULT_SEED``) and data/README.md
-(data dictionary generated from :mod:`llq_analysis.schema`). A test rebuilds everything in
+(data dictionary generated from :mod:`llq_analysis.data.schema`). A test rebuilds everything in
 memory and checks that the files are identical, so the bundled data are always reproducible.
 """
 
@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import paths, schema
+from .. import paths
+from . import schema
 from .funding import build_funding
 from .geography import area_map, ortsteile
 from .simulate import DEFAULT_EFFECTS, DEFAULT_SEED, simulate_panel
@@ -40,7 +41,7 @@ def csv_text(df: pd.DataFrame) -> str:
 
 def readme_text(tables: dict[str, pd.DataFrame]) -> str:
     """data/README.md: provenance rules, sources, the true effect, counts and the dictionary."""
-    from .data import provenance_counts
+    from .loaders import provenance_counts
 
     panel, funding = tables["panel"], tables["funding"]
     counts = provenance_counts(panel)
@@ -65,7 +66,7 @@ def readme_text(tables: dict[str, pd.DataFrame]) -> str:
 
 def write_all(data_dir: Path | None = None) -> list[Path]:
     """Write every bundled table (atomically) and data/README.md; return the paths written."""
-    from .data import write_text_atomic
+    from .loaders import write_text_atomic
 
     data_dir = Path(data_dir) if data_dir is not None else paths.DATA_DIR
     tables = build_all()

@@ -1,7 +1,7 @@
 """The data dictionary: every column of the bundled tables with type, unit, range and meaning.
 
 The specs below are plain data (cheap to import). :func:`pandera_schema` turns them into pandera
-schemas for validation, and ``data/README.md`` is generated from them (``python -m llq_analysis.schema``),
+schemas for validation, and ``data/README.md`` is generated from them (``python -m llq_analysis.data.schema``),
 so the dictionary, the validation and the docs can never disagree.
 """
 

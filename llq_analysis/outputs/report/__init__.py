@@ -1,0 +1,8 @@
+"""The evaluation report: inputs checked, notebook run with papermill, HTML and PDF, tables,
+manifest (:mod:`.render`); its sections live in :mod:`.content`."""
+
+from __future__ import annotations
+
+from ..._lazy import reexport
+
+__getattr__ = reexport(__name__, ("render",))
