@@ -13,15 +13,18 @@ here; :mod:`llq_analysis.outputs.report.render` runs it with papermill and expor
 * Output is deterministic: fixed SVG hash salt, no timestamps, fixed ZIP dates in the XLSX files,
   floats in the CSV files rounded to 6 decimals.
 
-Modules: :mod:`.core` (context, tables, figures, formatting), :mod:`.data_sections` (front matter,
-programme and budget, data coverage, quartier annex, reproducibility), :mod:`.impact_sections`
-(estimates, diagnostics, sensitivity, synthetic control), :mod:`.policy_sections` (before/after,
-scenarios, summary). Long estimation results are computed once and cached on the context.
+Modules: :mod:`.core` (context, tables, figures, start), :mod:`.markup` (HTML blocks, number
+formats, labels), :mod:`.export` (CSV/XLSX/SVG writers, disclosure note), :mod:`.data_sections`
+(front matter, programme and budget, data coverage, quartier annex, reproducibility),
+:mod:`.estimates` (all impact estimates, cached), :mod:`.impact_sections` (estimates table,
+event study, dose curve, diagnostics), :mod:`.robustness_sections` (sensitivity, synthetic
+control), :mod:`.policy_sections` (before/after, scenarios, summary). Long estimation results are
+computed once and cached on the context.
 """
 
 from __future__ import annotations
 
-from .core import DEFAULT_SEED, MAIN_OUTCOME, Html, ReportContext, default_scenarios, fmt, start
+from .core import DEFAULT_SEED, MAIN_OUTCOME, ReportContext, default_scenarios, start
 from .data_sections import (
     data_coverage,
     front_matter,
@@ -30,7 +33,9 @@ from .data_sections import (
     quartier_table,
     reproducibility,
 )
-from .impact_sections import diagnostics, impact, impact_panel, impact_table, results
+from .estimates import impact_panel, results
+from .impact_sections import diagnostics, impact, impact_table
+from .markup import Html, fmt
 from .policy_sections import (
     before_after,
     before_after_result,

@@ -1,4 +1,4 @@
-"""Machinery of the report contents: the context, tables (disclosed, exported), figures, formatting.
+"""Machinery of the report contents: the context, tables (disclosed, exported) and figures.
 
 :meth:`ReportContext.table` discloses (:func:`llq_analysis.outputs.disclosure.disclose`), exports (CSV,
 byte-deterministic XLSX) and renders every table; :meth:`ReportContext.figure` stamps, saves (SVG)
@@ -7,13 +7,10 @@ and renders every figure. :func:`start` loads and validates the inputs.
 
 from __future__ import annotations
 
-import html as _html
 import io
 import json
 import math
-import re
 import warnings
-import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,108 +22,27 @@ import pandas as pd
 from .... import paths
 from ....i18n import t
 from ...disclosure import MARK, disclose
+from .export import (
+    _clean_svg,
+    _default_decimals,
+    _disclosure_note,
+    _export_frame,
+    _hyphenate,
+    _is_number,
+    _strip_tags,
+    _wbr,
+    _write_xlsx,
+)
+from .markup import (
+    Html,
+    _tr,
+    callout,
+    esc,
+    fmt,
+)
 
 DEFAULT_SEED = 20200901  # the day the Senate adopted LLQ; seeds bootstrap and projection draws
-FIXED_ZIP_DATE = (2000, 1, 1, 0, 0, 0)
 MAIN_OUTCOME = "sgb2_rate"
-
-_KIND_LABEL = {
-    "published": {"de": "veröffentlicht", "en": "published"},
-    "derived": {"de": "abgeleitet", "en": "derived"},
-    "illustrative": {"de": "illustrativ", "en": "illustrative"},
-    "simulated": {"de": "simuliert", "en": "simulated"},
-    "user": {"de": "Nutzerdaten", "en": "user-supplied"},
-    "missing": {"de": "fehlt", "en": "missing"},
-}
-
-
-_COLUMN_LABEL = {
-    "population_below_retirement_age": ("Einwohner unter Regelaltersgrenze",
-                                        "Residents below retirement age"),
-    "population_u15": ("Kinder unter 15", "Children under 15"),
-    "electorate_buergerschaft": ("Wahlberechtigte Bürgerschaftswahl", "Electorate, Bürgerschaft"),
-    "electorate_bundestag": ("Wahlberechtigte Bundestagswahl", "Electorate, Bundestag"),
-}
-
-
-def _tr(de: str, en: str, lang: str) -> str:
-    return de if lang == "de" else en
-
-
-def label(column: str, lang: str) -> str:
-    """Readable name of a panel column (i18n labels plus a few of the report's own)."""
-    if column in _COLUMN_LABEL:
-        de, en = _COLUMN_LABEL[column]
-        return _tr(de, en, lang)
-    return t(column, lang)
-
-
-# ----------------------------------------------------------------------------- HTML blocks
-class Html:
-    """A piece of report HTML; notebooks display it through ``_repr_html_``."""
-
-    def __init__(self, parts: str | Sequence[str | Html] = ()):
-        if isinstance(parts, str):
-            parts = [parts]
-        self.parts = [p.html if isinstance(p, Html) else p for p in parts]
-
-    @property
-    def html(self) -> str:
-        return "\n".join(self.parts)
-
-    def __add__(self, other: Html | str) -> Html:
-        return Html([*self.parts, other])
-
-    def _repr_html_(self) -> str:
-        return self.html
-
-    def __repr__(self) -> str:  # plain-text fallback (e.g. in a terminal)
-        return re.sub(r"<[^>]+>", "", self.html)
-
-
-def esc(text: Any) -> str:
-    return _html.escape(str(text), quote=True)
-
-
-def para(text: str, cls: str | None = None) -> str:
-    return f'<p{f" class={chr(34)}{cls}{chr(34)}" if cls else ""}>{text}</p>'
-
-
-def bullets(items: Sequence[str], cls: str | None = None) -> str:
-    c = f' class="{cls}"' if cls else ""
-    return f"<ul{c}>" + "".join(f"<li>{i}</li>" for i in items) + "</ul>"
-
-
-def callout(text: str, kind: str = "info") -> str:
-    return f'<div class="callout callout-{kind}">{text}</div>'
-
-
-# ----------------------------------------------------------------------------- numbers
-def fmt(x: Any, decimals: int = 0, lang: str = "de", sign: bool = False) -> str:
-    """Format a number German style (1.234,5) or English style (1,234.5); marks pass through."""
-    if x is None or (isinstance(x, float) and math.isnan(x)) or x is pd.NA:
-        return "–"
-    if isinstance(x, str):
-        return x
-    s = f"{float(x):{'+' if sign else ''},.{decimals}f}"
-    if lang == "de":
-        s = s.replace(",", "\u2009").replace(".", ",").replace("\u2009", ".")
-    return s.replace("-", "\u2212")
-
-
-def fmt_eur(x: float, lang: str = "de") -> str:
-    return f"{fmt(x, 0, lang)} EUR"
-
-
-def fmt_ci(lo: float, hi: float, decimals: int, lang: str) -> str:
-    sep = " bis " if lang == "de" else " to "
-    return f"{fmt(lo, decimals, lang, sign=True)}{sep}{fmt(hi, decimals, lang, sign=True)}"
-
-
-def kind_of(provenance: Any) -> str:
-    """'published: source' -> 'published'."""
-    return str(provenance).split(":", 1)[0].strip()
-
 
 # ----------------------------------------------------------------------------- context
 @dataclass
@@ -304,131 +220,6 @@ class ReportContext:
         index = {"tables": self.tables, "figures": self.figures, "pending_sections": self.pending}
         (self.out_dir / "content.json").write_text(json.dumps(index, ensure_ascii=False, indent=1,
                                                               default=str), encoding="utf-8")
-
-
-_SOFT = {  # break points of long German words in table headers (soft hyphens, shown only if used)
-    "Regelaltersgrenze": "Regel\u00adalters\u00adgrenze",
-    "Bedarfsgemeinschaften": "Bedarfs\u00adgemein\u00adschaften",
-    "Konzentrationsindex": "Konzentrations\u00adindex",
-    "Wahrscheinlichkeit": "Wahrschein\u00adlichkeit",
-    "Beobachtungen": "Beobach\u00adtungen",
-    "Basisszenario": "Basis\u00adszenario",
-    "Veränderung": "Verän\u00adderung",
-    "Förderschiene": "Förder\u00adschiene",
-}
-
-
-def _hyphenate(text: str) -> str:
-    """Soft hyphens in long header words so narrow columns can break them (HTML only)."""
-    for word, soft in _SOFT.items():
-        text = text.replace(word, soft)
-
-    def split(m: re.Match) -> str:
-        w = m.group(0)
-        return "\u00ad".join(w[i:i + 7] for i in range(0, len(w), 7))
-    return re.sub(r"[^\s\u00ad()/&;-]{15,}", split, text)
-
-
-def _wbr(text: str) -> str:
-    """Allow line breaks after '_' and '/' in cell text (scenario names, file names)."""
-    return text.replace("_", "_<wbr>").replace("/", "/<wbr>")
-
-
-def _is_number(v: Any) -> bool:
-    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) \
-        and not (isinstance(v, float) and math.isnan(v))
-
-
-def _default_decimals(col: pd.Series) -> int:
-    vals = [v for v in col if _is_number(v)]
-    if vals and all(float(v).is_integer() for v in vals):
-        return 0
-    return 1
-
-
-def _strip_tags(s: str) -> str:
-    return re.sub(r"<[^>]+>", "", s).strip()
-
-
-def _export_frame(df: pd.DataFrame) -> pd.DataFrame:
-    """Copy for CSV/XLSX: floats rounded to 6 decimals (stable across runs), marks kept."""
-    out = df.copy()
-    for c in out.columns:
-        out[c] = [round(float(v), 6) if isinstance(v, (float, np.floating)) and not math.isnan(v)
-                  else (int(v) if isinstance(v, (np.integer,)) else v) for v in out[c]]
-    return out
-
-
-def _disclosure_note(info: Mapping[str, Any], lang: str) -> str:
-    n = info["n_primary"] + info["n_secondary"] + info["n_rate"]
-    if lang == "de":
-        s = (f"{MARK} = aus Gründen der statistischen Geheimhaltung nicht ausgewiesen (weniger als "
-             f"{info['min_count']} Personen, Quote mit Zähler unter {info['min_count']} Personen oder "
-             "aus Summen rechnerisch erschließbar; Regeln der Statistik der BA).")
-        if n:
-            s += f" Hier {n} Zelle(n) gesperrt."
-    else:
-        s = (f"{MARK} = withheld for statistical confidentiality (fewer than {info['min_count']} "
-             f"persons, a rate whose numerator is below {info['min_count']} persons, or derivable "
-             "from totals; rules of the Federal Employment Agency's statistics).")
-        if n:
-            s += f" {n} cell(s) withheld here."
-    return s
-
-
-def _clean_svg(svg: str) -> str:
-    """Drop the XML prolog and comments so the SVG can be inlined; ids stay deterministic."""
-    svg = re.sub(r"<\?xml[^>]*\?>\s*", "", svg)
-    svg = re.sub(r"<!DOCTYPE[^>]*>\s*", "", svg)
-    svg = re.sub(r"<!--.*?-->\s*", "", svg, flags=re.S)
-    return svg.strip()
-
-
-def _write_xlsx(df: pd.DataFrame, path: Path, *, sheet: str, title: str, simulated: bool,
-                lang: str) -> None:
-    """One-sheet workbook (title row, optional simulated mark, the table), byte-deterministic."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    wb = Workbook()
-    ws = wb.active
-    ws.title = sheet
-    ws.append([title])
-    ws["A1"].font = Font(bold=True)
-    if simulated:
-        ws.append([t("simulated_warning", lang)])
-        ws["A2"].font = Font(bold=True, color="B00020")
-    ws.append([])
-    ws.append([str(c) for c in df.columns])
-    for row in df.itertuples(index=False):
-        ws.append([None if (v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)))
-                   else v for v in row])
-    import datetime as _dt
-
-    fixed = _dt.datetime(*FIXED_ZIP_DATE)
-    wb.properties.created = fixed
-    wb.properties.modified = fixed
-    wb.properties.creator = "llq_analysis"
-    buf = io.BytesIO()
-    wb.save(buf)
-    _normalise_zip(buf.getvalue(), path)
-
-
-def _normalise_zip(data: bytes, path: Path) -> None:
-    """Rewrite a ZIP (XLSX) with fixed entry dates and core-property timestamps."""
-    src = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            content = src.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                content = re.sub(rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:)",
-                                 rb"\g<1>2000-01-01T00:00:00Z\g<3>", content)
-            zi = zipfile.ZipInfo(info.filename, date_time=FIXED_ZIP_DATE)
-            zi.compress_type = zipfile.ZIP_DEFLATED
-            zi.external_attr = 0o644 << 16
-            dst.writestr(zi, content)
-    path.write_bytes(out.getvalue())
 
 
 # ----------------------------------------------------------------------------- start

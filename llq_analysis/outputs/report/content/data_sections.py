@@ -7,19 +7,8 @@ import pandas as pd
 
 from .... import paths
 from ....i18n import t
-from .core import (
-    _KIND_LABEL,
-    Html,
-    ReportContext,
-    _tr,
-    bullets,
-    callout,
-    esc,
-    fmt,
-    kind_of,
-    label,
-    para,
-)
+from .core import ReportContext
+from .markup import _KIND_LABEL, Html, _tr, bullets, callout, esc, fmt, kind_of, label, para
 
 
 def front_matter(ctx: ReportContext) -> Html:

@@ -9,21 +9,10 @@ from typing import Any
 import pandas as pd
 
 from ....i18n import t
-from .core import (
-    MAIN_OUTCOME,
-    Html,
-    ReportContext,
-    _pending,
-    _reps,
-    _tr,
-    bullets,
-    esc,
-    fmt,
-    fmt_ci,
-    para,
-)
+from .core import MAIN_OUTCOME, ReportContext, _pending, _reps
 from .data_sections import _llq_funding
-from .impact_sections import COHORT, DOSE, TIME, UNIT, impact_panel, results
+from .estimates import COHORT, DOSE, TIME, UNIT, impact_panel, results
+from .markup import Html, _tr, bullets, esc, fmt, fmt_ci, para
 
 
 def _pp(value: float, digits: int, lang: str) -> str:
