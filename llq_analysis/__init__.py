@@ -55,10 +55,10 @@ _API: dict[str, str] = {
     "Scenario": "policy.scenarios",
     "load_scenario": "policy.scenarios",
     "allocate": "policy.allocation",
-    "need_index": "policy.allocation",
-    "prepare_panel": "policy.allocation",
+    "need_index": "policy.need",
+    "prepare_panel": "policy.prepared",
     "project": "policy.projection",
-    "compare_scenarios": "policy.projection",
+    "compare_scenarios": "policy.comparison",
     "optimise_allocation": "policy.optimiser",
     # report
     "render_report": "outputs.report.render",

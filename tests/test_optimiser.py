@@ -10,9 +10,10 @@ import pandas as pd
 import pytest
 
 from llq_analysis.errors import InfeasibleAllocationError
-from llq_analysis.policy.optimiser import _greedy, _water_fill, optimise_allocation
+from llq_analysis.policy.optimiser import optimise_allocation
 from llq_analysis.policy.projection import response
 from llq_analysis.policy.scenarios import Scenario
+from llq_analysis.policy.solvers import _greedy, _water_fill
 
 
 def world(n_hb: int = 8, n_bhv: int = 4, seed: int = 0):

@@ -8,27 +8,19 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
-_COMMANDS: dict[str, tuple[str, Callable]] = {}
+from .registry import COMMANDS, command
 
-
-def command(name: str, help: str):
-    """Register ``func(args) -> int`` as subcommand ``name``; ``func.configure(parser)`` adds options."""
-
-    def deco(func):
-        _COMMANDS[name] = (help, func)
-        return func
-
-    return deco
+__all__ = ["main", "command"]
 
 
 def _parser() -> argparse.ArgumentParser:
-    from . import commands as cli_commands  # noqa: F401  (registers the subcommands)
+    from . import commands  # noqa: F401  (registers the subcommands in .registry)
 
     p = argparse.ArgumentParser(prog="llq", description="LLQ analysis toolkit (Lebendige Quartiere)")
     sub = p.add_subparsers(dest="command", required=True)
-    for name, (help_, func) in _COMMANDS.items():
+    for name, (help_, func) in COMMANDS.items():
         sp = sub.add_parser(name, help=help_, description=help_)
         func.configure(sp)
         sp.set_defaults(_func=func)

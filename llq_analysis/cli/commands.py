@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from . import command
+from .registry import command
 
 
 # --------------------------------------------------------------------------- validate

@@ -35,27 +35,24 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ..errors import InfeasibleAllocationError, ScenarioError
-from .scenarios import (
+from .budget import _cents, _city_cents, _round_capped, _strand_cents, largest_remainder
+from .need import _need_array, need_index
+from .prepared import PreparedPanel, _column_at, _pcol, _year_rows, prepare_panel
+from .scenario_tree import (
     CITIES,
     DEFAULT_NEED_INDICATORS,
     UNATTRIBUTED,
     UNATTRIBUTED_ID,
-    Scenario,
-    _cents,
-    _city_cents,
     _fmt_eur,
-    _round_capped,
-    _strand_cents,
     _strand_path,
     _v,
-    largest_remainder,
 )
+from .scenarios import Scenario
 
 __all__ = ["allocate", "need_index", "largest_remainder", "capped_proportional", "prepare_panel",
            "PreparedPanel"]
@@ -110,209 +107,6 @@ def capped_proportional(total: int, w: np.ndarray, lo: np.ndarray, hi: np.ndarra
     quota = np.clip(lam * w, lo, hi)
     quota[~pos] = lo[~pos]
     return _round_capped(quota, int(total), lo, hi, priority)
-
-
-# ============================================================================ need index
-
-
-class PreparedPanel:
-    """An immutable snapshot of a panel's arrays, for many fast :func:`allocate` / :func:`project`
-    calls on the same data (a dashboard slider): pass it as ``panel=`` instead of the DataFrame.
-
-    The numeric columns, ids, years, cities and provenance are copied once into read-only numpy
-    arrays; derived arrays (row positions, need index, base-year values) are memoised inside the
-    snapshot. Editing the original DataFrame afterwards does not change the snapshot (build a new
-    one). Built with :func:`prepare_panel`.
-    """
-
-    _TEXT = ("quartier_id", "city", "provenance")
-
-    def __init__(self, panel: pd.DataFrame):
-        if not isinstance(panel, pd.DataFrame):
-            raise TypeError(f"expected a DataFrame, got {type(panel).__name__}")
-        self.columns = tuple(panel.columns)
-        self.attrs = dict(panel.attrs)
-        self._data: dict[str, np.ndarray] = {}
-        for c in panel.columns:
-            s = panel[c]
-            if c in self._TEXT:
-                arr = s.to_numpy(dtype=object, na_value=None)
-            elif pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
-                arr = s.to_numpy(dtype=float, na_value=np.nan)
-            else:
-                continue
-            arr.flags.writeable = False
-            self._data[c] = arr
-        self._len = len(panel)
-        self._memo: dict[Any, Any] = {}
-
-    def __len__(self) -> int:
-        return self._len
-
-    def __repr__(self) -> str:
-        return f"PreparedPanel({self._len} rows, {len(self._data)} columns)"
-
-    def col(self, name: str) -> np.ndarray:
-        if name not in self._data:
-            raise KeyError(f"column {name!r} not in the prepared panel")
-        return self._data[name]
-
-    def memo(self, key: Any, compute):
-        if key not in self._memo:
-            self._memo[key] = compute()
-        return self._memo[key]
-
-
-def prepare_panel(panel: pd.DataFrame | PreparedPanel) -> PreparedPanel:
-    """A :class:`PreparedPanel` snapshot of ``panel`` (returned unchanged if it already is one)."""
-    return panel if isinstance(panel, PreparedPanel) else PreparedPanel(panel)
-
-
-def _pcol(panel: Any, name: str, text: bool = False) -> np.ndarray:
-    """A column as numpy (float, or object for text) from a DataFrame or a PreparedPanel."""
-    if isinstance(panel, PreparedPanel):
-        return panel.col(name)
-    s = panel[name]
-    return s.to_numpy(dtype=object, na_value=None) if text else s.to_numpy(dtype=float, na_value=np.nan)
-
-
-def _ids_key(ids: np.ndarray) -> int:
-    return hash(tuple(ids))
-
-
-def _year_rows(panel: pd.DataFrame, ids: np.ndarray, id_col: str = "quartier_id",
-               year_col: str = "year") -> tuple[np.ndarray, np.ndarray, None]:
-    """Panel years, and per year the (panel row, position in ``ids``) pairs (numpy; fast)."""
-    def compute():
-        years = _pcol(panel, year_col)
-        tgt = pd.Index(ids).get_indexer(_pcol(panel, id_col, text=True))
-        return years, tgt, None
-
-    if isinstance(panel, PreparedPanel):
-        return panel.memo(("rows", id_col, year_col, _ids_key(ids)), compute)
-    return compute()
-
-
-def _column_at(panel: pd.DataFrame, col: str, years: np.ndarray, tgt: np.ndarray, n: int, year: int,
-               *, latest: bool = False) -> tuple[np.ndarray, int]:
-    """Values of ``col`` in ``year`` aligned to the ids (NaN where absent); ``latest``: the last
-    year <= ``year`` that has values (for election-year indicators)."""
-    vals = _pcol(panel, col)
-    y = year
-    if latest:
-        ok = ~np.isnan(vals) & (years <= year)
-        if not ok.any():
-            raise ValueError(f"indicator {col!r} has no values up to {year}")
-        y = int(years[ok].max())
-    rows = np.flatnonzero((years == y) & (tgt >= 0))
-    out = np.full(n, np.nan)
-    out[tgt[rows]] = vals[rows]
-    return out, int(y)
-
-
-def _need_array(panel: pd.DataFrame, ids: np.ndarray, city: np.ndarray | None, *, year: int,
-                indicators: Mapping[str, float], standardise: str, id_col: str = "quartier_id",
-                year_col: str = "year", rows: tuple | None = None) -> tuple[np.ndarray, dict[str, int]]:
-    """The need index aligned to ``ids`` (see :func:`need_index`) and the year used per indicator."""
-    if isinstance(panel, PreparedPanel):
-        key = ("need", _ids_key(ids), None if city is None else _ids_key(city), int(year),
-               tuple((k, float(v)) for k, v in indicators.items()), standardise, id_col, year_col)
-        return panel.memo(key, lambda: _need_array_impl(panel, ids, city, year=year, indicators=indicators,
-                                                        standardise=standardise, id_col=id_col,
-                                                        year_col=year_col, rows=rows))
-    return _need_array_impl(panel, ids, city, year=year, indicators=indicators, standardise=standardise,
-                            id_col=id_col, year_col=year_col, rows=rows)
-
-
-def _need_array_impl(panel: Any, ids: np.ndarray, city: np.ndarray | None, *, year: int,
-                     indicators: Mapping[str, float], standardise: str, id_col: str,
-                     year_col: str, rows: tuple | None) -> tuple[np.ndarray, dict[str, int]]:
-    need_cols = [id_col, year_col, *indicators] + (["city"] if standardise == "city" and city is None else [])
-    missing_cols = [c for c in need_cols if c not in panel.columns]
-    if missing_cols:
-        from ..errors import DataValidationError, Problem
-
-        raise DataValidationError([Problem(c, "a column needed for the need index") for c in missing_cols],
-                                  what="the panel")
-    if standardise not in ("all", "city"):
-        raise ValueError(f"standardise must be 'all' or 'city', got {standardise!r}")
-    n = len(ids)
-    years, tgt, _ = rows if rows is not None else _year_rows(panel, ids, id_col, year_col)
-    used: dict[str, int] = {}
-    x = np.empty((n, len(indicators)))
-    for j, col in enumerate(indicators):
-        x[:, j], used[col] = _column_at(panel, col, years, tgt, n, year, latest=True)
-    if "population" in panel.columns:
-        pop, _ = _column_at(panel, "population", years, tgt, n, year)
-        x[~(pop > 0)] = np.nan  # no residents (or no population row): rates undefined
-    if standardise == "city":
-        if city is None:
-            c_all = pd.DataFrame({"quartier_id": _pcol(panel, id_col, text=True),
-                                  "city": _pcol(panel, "city", text=True)}).drop_duplicates("quartier_id")
-            city = pd.Series(c_all["city"].to_numpy(), index=c_all["quartier_id"].to_numpy()) \
-                .reindex(ids).to_numpy()
-        groups = [city == c for c in pd.unique(city)]
-    else:
-        groups = [np.ones(n, bool)]
-    z = np.full_like(x, np.nan)
-    for g in groups:
-        xs = x[g]
-        cnt = (~np.isnan(xs)).sum(axis=0)
-        mean = np.nanmean(xs, axis=0) if xs.size else np.zeros(x.shape[1])
-        sd = np.nanstd(xs, axis=0, ddof=1) if (cnt >= 2).all() else np.full(x.shape[1], np.nan)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            z[g] = np.where(sd > 0, (xs - mean) / np.where(sd > 0, sd, 1.0), 0.0)
-        z[g] = np.where(np.isnan(xs), np.nan, z[g])
-    w = np.array([float(v) for v in indicators.values()])
-    idx = (z * w).sum(axis=1) / np.abs(w).sum()
-    idx[np.isnan(z).any(axis=1)] = np.nan
-    return idx, used
-
-
-def need_index(panel: pd.DataFrame, *, year: int | None = None,
-               indicators: Mapping[str, float] | None = None, standardise: str = "all",
-               id_col: str = "quartier_id", year_col: str = "year") -> pd.Series:
-    """Need index per quartier: weighted mean of z-standardised indicators (higher = more need).
-
-    Built like Bremen's *Monitoring Soziale Stadtentwicklung* (Senate decision of 20.09.2016;
-    Lebenslagen im Land Bremen 2021, pp. 35-40): indicators are z-standardised across quartiers
-    and combined with weights. **The real monitoring's full list of seven indicators and its
-    formula are MISSING** in the public sources read (see DOMAIN.md §4.1), so this is an
-    approximation with configurable weights; the default uses SGB II rate, child SGB II rate,
-    unemployment rate and (inverted, weight -1) Bürgerschaft turnout. Construction follows the
-    OECD/JRC *Handbook on Constructing Composite Indicators* (2008): z-scores (mean and sample
-    SD, ddof=1, unweighted across quartiers with residents), then the weighted sum divided by the
-    sum of absolute weights.
-
-    Parameters
-    ----------
-    panel : quartier x year table with ``quartier_id``, ``year``, ``population`` and the indicators (%)
-    year : reference year (default: the latest). Indicators without values in that year (turnout
-        exists only in election years) use their latest year <= ``year`` with values.
-    indicators : indicator -> weight (negative: a *low* value means need)
-    standardise : ``"all"`` (z-scores across both cities) or ``"city"`` (within each city)
-
-    Returns
-    -------
-    Series indexed by quartier_id, name ``need_index`` (z units). Quartiers with a missing
-    indicator or no residents get NaN (listed in ``.attrs["missing"]``); ``.attrs`` also holds
-    the weights and the year used per indicator.
-    """
-    ind = {k: float(_v(w)) for k, w in (indicators if indicators is not None
-                                         else DEFAULT_NEED_INDICATORS).items()}
-    if id_col not in panel.columns or year_col not in panel.columns:
-        from ..errors import DataValidationError, Problem
-
-        raise DataValidationError([Problem(c, "a column needed for the need index")
-                                   for c in (id_col, year_col) if c not in panel.columns], what="the panel")
-    yr = int(np.nanmax(_pcol(panel, year_col))) if year is None else int(year)
-    ids = pd.unique(_pcol(panel, id_col, text=True))
-    idx, used = _need_array(panel, ids, None, year=yr, indicators=ind, standardise=standardise,
-                            id_col=id_col, year_col=year_col)
-    res = pd.Series(idx, index=pd.Index(ids, name=id_col), name="need_index")
-    res.attrs = {"weights": ind, "indicator_years": used, "year": yr, "standardise": standardise,
-                 "missing": [q for q, v in zip(ids, idx, strict=True) if np.isnan(v)]}
-    return res
 
 
 # ============================================================================ allocation
@@ -569,4 +363,3 @@ def _scenario_ids(tree: Mapping) -> list[str]:
                 ids += [q for q in (node.get(k) or {}) if q != UNATTRIBUTED]
             ids += list((node.get("eligibility") or {}).get("quartiers") or [])
     return list(dict.fromkeys(ids))
-

@@ -27,29 +27,37 @@ the effect, not model or data uncertainty; say so when reporting.
 
 from __future__ import annotations
 
-import math
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["project", "compare_scenarios", "Projection", "ScenarioComparison",
-           "concentration_index", "share_to_neediest", "OUTCOMES", "response"]
+from .comparison import (
+    ScenarioComparison,
+    compare_scenarios,
+    concentration_index,
+    share_to_neediest,
+)
+from .effects import (
+    ELECTION_OUTCOMES,
+    OUTCOMES,
+    RETURNS,
+    TOTAL,
+    _allocation_amounts,
+    _Base,
+    _panel_base,
+    _quantile_pos,
+    parse_effects,
+    response,
+)
 
-#: outcome -> (person base column, direction: -1 = lower is better, +1 = higher is better)
-OUTCOMES: dict[str, tuple[str | None, int]] = {
-    "sgb2_rate": ("population_below_retirement_age", -1),
-    "sgb2_rate_u15": ("population_u15", -1),
-    "unemployment_rate": (None, -1),
-    "turnout_buergerschaft": ("electorate_buergerschaft", +1),
-    "turnout_bundestag": ("electorate_bundestag", +1),
-}
-ELECTION_OUTCOMES = ("turnout_buergerschaft", "turnout_bundestag")
-RETURNS = ("linear", "log", "saturation")
-TOTAL = "Land Bremen"  # label of the two cities together (the state)
+__all__ = ["project", "compare_scenarios", "Projection", "ScenarioComparison",
+           "concentration_index", "share_to_neediest", "OUTCOMES", "response",
+           # defined in .effects, re-exported (their documented home)
+           "ELECTION_OUTCOMES", "RETURNS", "TOTAL", "parse_effects"]
 
 _TXT = {
     "de": {"title": "Projektion", "assumed": "Annahme (keine Schätzung)", "effect": "Effekt je EUR/Einwohner",
@@ -65,178 +73,6 @@ _TXT = {
            "only_effect_unc": "Intervals show only the uncertainty of the effect.",
            "sim": "Caution: simulated base data - not real quartier values."},
 }
-
-
-# ============================================================================ pieces
-
-
-def response(d: np.ndarray, returns: str = "linear", *, ref: float = 1.0, k: float | None = None) -> np.ndarray:
-    """Dose shape f(d) (EUR per resident -> effective dose), equal to d at the reference dose."""
-    d = np.asarray(d, dtype=float)
-    if returns == "linear":
-        return d
-    k = ref if k is None else float(k)
-    if not (ref > 0 and k > 0):
-        raise ValueError(f"ref_dose and half_saturation must be > 0 (got {ref}, {k})")
-    if returns == "log":
-        return ref * np.log1p(d / k) / math.log1p(ref / k)
-    if returns == "saturation":
-        return d * (k + ref) / (k + d)
-    raise ValueError(f"returns must be one of {RETURNS}, got {returns!r}")
-
-
-@dataclass(frozen=True)
-class _Effect:
-    outcome: str
-    estimate: float
-    se: float
-    provenance: str
-    label: str
-    dose_range: tuple[float, float] | None = None
-
-
-def _one_effect(obj: Any, outcome: str | None) -> _Effect:
-    if hasattr(obj, "estimate") and hasattr(obj, "se"):
-        spec = getattr(obj, "spec", {}) or {}
-        out = outcome or spec.get("outcome") or "sgb2_rate"
-        dr = spec.get("dose_range") or (getattr(obj, "extras", {}) or {}).get("dose_range")
-        return _Effect(out, float(obj.estimate), float(obj.se), str(getattr(obj, "provenance", "user")),
-                       str(getattr(obj, "method", "result")), None if dr is None else (float(dr[0]), float(dr[1])))
-    if isinstance(obj, Mapping):
-        if "estimate" not in obj:
-            raise ValueError(f"effect for {outcome}: expected {{'estimate': ..., 'se': ...}}, found {dict(obj)}")
-        return _Effect(outcome or "sgb2_rate", float(obj["estimate"]), float(obj.get("se", 0.0)),
-                       str(obj.get("provenance", "assumed")), str(obj.get("label", "assumed")))
-    if isinstance(obj, (tuple, list)) and len(obj) == 2:
-        return _Effect(outcome or "sgb2_rate", float(obj[0]), float(obj[1]), "assumed", "assumed")
-    if isinstance(obj, (int, float, np.floating, np.integer)) and not isinstance(obj, bool):
-        return _Effect(outcome or "sgb2_rate", float(obj), 0.0, "assumed", "assumed")
-    raise TypeError(f"effect: expected an impact result (.estimate, .se), a number, (estimate, se), "
-                    f"a dict with 'estimate'/'se', or outcome -> one of these; got {type(obj).__name__}")
-
-
-def parse_effects(effect: Any) -> list[_Effect]:
-    """Normalise ``effect`` to a list of per-outcome effects (units: pp per EUR per resident per year)."""
-    if isinstance(effect, Mapping) and "estimate" not in effect:
-        effs = [_one_effect(v, str(k)) for k, v in effect.items()]
-    else:
-        effs = [_one_effect(effect, None)]
-    for e in effs:
-        if e.outcome not in OUTCOMES:
-            import difflib
-
-            near = difflib.get_close_matches(e.outcome, list(OUTCOMES), n=1)
-            raise ValueError(f"effect: unknown outcome {e.outcome!r}"
-                             + (f"; nearest: {near[0]!r}" if near else f"; one of {list(OUTCOMES)}"))
-        if not (math.isfinite(e.estimate) and math.isfinite(e.se) and e.se >= 0):
-            raise ValueError(f"effect for {e.outcome}: estimate must be finite and se >= 0 "
-                             f"(got {e.estimate}, {e.se})")
-    if len({e.outcome for e in effs}) != len(effs):
-        raise ValueError("effect: more than one effect for the same outcome")
-    return effs
-
-
-@dataclass
-class _Base:
-    """Base-year arrays of the panel, aligned to ``ids``."""
-
-    ids: np.ndarray
-    city: np.ndarray
-    pop: np.ndarray
-    year: int
-    values: dict[str, np.ndarray]
-    bases: dict[str, np.ndarray]
-    value_years: dict[str, int]
-    dose_obs: tuple[float, float, float]  # min, max, mean of positive observed doses
-    provenance: str
-
-
-def _panel_base(panel: Any, year: int | None, outcomes: Sequence[str],
-                dose_column: str = "llq_eur_per_capita") -> _Base:
-    from .allocation import PreparedPanel
-
-    if isinstance(panel, PreparedPanel):
-        key = ("base", year, tuple(outcomes), dose_column)
-        return panel.memo(key, lambda: _panel_base_impl(panel, year, outcomes, dose_column))
-    return _panel_base_impl(panel, year, outcomes, dose_column)
-
-
-def _panel_base_impl(panel: Any, year: int | None, outcomes: Sequence[str], dose_column: str) -> _Base:
-    from .allocation import _column_at, _pcol, _year_rows
-
-    need = ["quartier_id", "city", "year", "population"]
-    missing = [c for c in need if c not in panel.columns]
-    if missing:
-        raise ValueError(f"panel: column(s) {missing} missing")
-    ids = pd.unique(_pcol(panel, "quartier_id", text=True))
-    years, tgt, _ = _year_rows(panel, ids)
-    yr = int(years.max()) if year is None else int(year)
-    if not (years == yr).any():
-        raise ValueError(f"panel has no rows for year {yr}")
-    n = len(ids)
-    city = np.empty(n, dtype=object)
-    rows = np.flatnonzero(years == yr)
-    city[tgt[rows]] = _pcol(panel, "city", text=True)[rows]
-    pop, _ = _column_at(panel, "population", years, tgt, n, yr)
-    values, bases, vy = {}, {}, {}
-    for o in outcomes:
-        if o not in panel.columns:
-            raise ValueError(f"panel: outcome column {o!r} missing")
-        values[o], vy[o] = _column_at(panel, o, years, tgt, n, yr, latest=o in ELECTION_OUTCOMES)
-        bcol = OUTCOMES[o][0]
-        if bcol is not None and bcol in panel.columns:
-            bases[o], _ = _column_at(panel, bcol, years, tgt, n, vy[o])
-        else:
-            bases[o] = np.full(n, np.nan)
-    if dose_column in panel.columns:
-        dv = _pcol(panel, dose_column)
-        dv = dv[dv > 0]
-        dose = (float(dv.min()), float(dv.max()), float(dv.mean())) if len(dv) else (np.nan, np.nan, np.nan)
-    else:
-        dose = (np.nan, np.nan, np.nan)
-    prov = "user"
-    if "provenance" in panel.columns:
-        kinds = {str(k).split(":", 1)[0].strip() for k in pd.unique(_pcol(panel, "provenance", text=True))}
-        prov = "simulated" if "simulated" in kinds else (kinds.pop() if len(kinds) == 1 else "mixed")
-    return _Base(ids=ids, city=city, pop=pop, year=yr, values=values, bases=bases, value_years=vy,
-                 dose_obs=dose, provenance=prov)
-
-
-def _allocation_amounts(allocation: pd.DataFrame, base: _Base, unattributed: str) -> tuple[np.ndarray, dict[str, float]]:
-    """EUR per quartier aligned to base.ids, and unattributed EUR per city."""
-    for c in ("quartier_id", "city", "amount_eur"):
-        if c not in allocation.columns:
-            raise ValueError(f"allocation: column {c!r} missing (expected the output of allocate())")
-    qid = allocation["quartier_id"].to_numpy(dtype=object, na_value="")
-    if "amount_cents" in allocation.columns:
-        amt = allocation["amount_cents"].to_numpy(dtype=float) / 100
-    else:
-        amt = allocation["amount_eur"].to_numpy(dtype=float)
-    if np.isnan(amt).any() or (amt < 0).any():
-        raise ValueError("allocation: amount_eur must be >= 0 and not empty")
-    cities = allocation["city"].to_numpy(dtype=object)
-    un = qid == ""
-    pos = pd.Index(base.ids).get_indexer(qid)
-    bad = ~un & (pos < 0)
-    if bad.any():
-        raise ValueError(f"allocation: quartier(s) {sorted(set(qid[bad]))[:5]} not in the panel")
-    x = np.bincount(pos[~un], weights=amt[~un], minlength=len(base.ids))
-    unattr = {c: float(amt[un & (cities == c)].sum()) for c in pd.unique(base.city)}
-    if unattributed == "population":
-        for c, v in unattr.items():
-            m = (base.city == c) & (base.pop > 0)
-            if v > 0 and m.any():
-                x[m] += v * base.pop[m] / base.pop[m].sum()
-    elif unattributed != "exclude":
-        raise ValueError(f"unattributed must be 'exclude' or 'population', got {unattributed!r}")
-    return x, unattr
-
-
-def _quantile_pos(n: int, qs: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
-    """Lower order-statistic index and interpolation weight of numpy's 'linear' quantile."""
-    h = (n - 1) * np.asarray(qs, dtype=float)
-    lo = np.floor(h).astype(int)
-    return lo, h - lo
 
 
 # ============================================================================ result
@@ -511,239 +347,3 @@ def project(allocation: pd.DataFrame, *, effect: Any, panel: pd.DataFrame, draws
             "scenario": allocation.attrs.get("scenario")}
     return Projection(quartiers=qdf, cities=pd.DataFrame(crows), draws=draws_out, beta_draws=betas,
                       spec=spec, provenance=prov, effect_provenance=eprov, warnings=tuple(warn))
-
-
-# ============================================================================ targeting
-
-
-def concentration_index(amount: np.ndarray, need: np.ndarray, population: np.ndarray) -> float:
-    """Concentration index of money against need (population-weighted; in [-1, 1]).
-
-    Quartiers are ranked from least to most needy; ``C = 2/mu * sum_i w_i y_i R_i - 1`` with
-    ``w_i`` population shares, ``y_i`` EUR per resident, ``mu = sum w_i y_i`` and ``R_i`` the
-    fractional rank (midpoint of the cumulative population share) - the grouped-data formula of
-    Kakwani, Wagstaff & van Doorslaer (1997, J. Econometrics 77: 87-103); O'Donnell et al. (2008),
-    *Analyzing Health Equity Using Household Survey Data*, ch. 8. **C > 0: money is concentrated
-    in needier quartiers**; 0: proportional to population; C < 0: in less needy ones. Equals
-    1 - 2 x the area under the concentration curve (tested).
-    """
-    a = np.asarray(amount, float)
-    nd = np.asarray(need, float)
-    p = np.asarray(population, float)
-    ok = ~np.isnan(nd) & (p > 0)
-    a, nd, p = a[ok], nd[ok], p[ok]
-    if a.sum() <= 0:
-        return float("nan")
-    order = np.argsort(nd, kind="stable")
-    a, p = a[order], p[order]
-    w = p / p.sum()
-    y = a / p
-    mu = (w * y).sum()
-    rk = np.cumsum(w) - w / 2
-    return float(2 / mu * (w * y * rk).sum() - 1)
-
-
-def share_to_neediest(amount: np.ndarray, need: np.ndarray, population: np.ndarray,
-                      fraction: float = 0.2) -> float:
-    """Share of the (attributed) money going to the neediest ``fraction`` of quartiers (by count).
-
-    Quartiers without residents or need index are left out; the top ``ceil(fraction x n)`` by
-    need index form the group.
-    """
-    a = np.asarray(amount, float)
-    nd = np.asarray(need, float)
-    p = np.asarray(population, float)
-    ok = ~np.isnan(nd) & (p > 0)
-    if a[ok].sum() <= 0:
-        return float("nan")
-    k = max(1, math.ceil(fraction * ok.sum()))
-    top = np.argsort(-nd[ok], kind="stable")[:k]
-    return float(a[ok][top].sum() / a[ok].sum())
-
-
-# ============================================================================ comparison
-
-
-@dataclass(frozen=True)
-class ScenarioComparison:
-    """Side-by-side comparison of scenarios (frozen): money, targeting, projected effects.
-
-    Frames: ``money`` (scenario x city), ``quartiers`` (scenario x quartier), ``targeting``
-    (scenario x area: share to the neediest fifth, concentration index), ``effects``
-    (scenario x city x outcome, with intervals) and ``differences`` (each scenario minus the
-    reference, from paired draws: the same effect draws for every scenario).
-    """
-
-    money: pd.DataFrame
-    quartiers: pd.DataFrame
-    targeting: pd.DataFrame
-    effects: pd.DataFrame
-    differences: pd.DataFrame
-    scenarios: tuple[str, ...]
-    spec: Mapping[str, Any] = field(default_factory=dict)
-    provenance: str = "user"
-    warnings: tuple[str, ...] = ()
-
-    def to_frame(self, what: str = "summary") -> pd.DataFrame:
-        """``summary`` (one row per scenario: money per city, targeting, main effect) or a frame name."""
-        if what != "summary":
-            return getattr(self, what).copy()
-        rows = []
-        o = self.spec.get("main_outcome")
-        for s in self.scenarios:
-            row = {"scenario": s}
-            m = self.money[self.money["scenario"] == s].set_index("city")
-            for c in m.index:
-                row[f"eur_{c}"] = m.loc[c, "amount_eur"]
-                row[f"eur_per_capita_{c}"] = m.loc[c, "eur_per_capita"]
-            t = self.targeting[(self.targeting["scenario"] == s) & (self.targeting["area"] == TOTAL)]
-            if len(t):
-                row["share_neediest_fifth"] = t["share_neediest_fifth"].iloc[0]
-                row["concentration_index"] = t["concentration_index"].iloc[0]
-            if o is not None and len(self.effects):
-                e = self.effects[(self.effects["scenario"] == s) & (self.effects["city"] == TOTAL)
-                                 & (self.effects["outcome"] == o)]
-                if len(e):
-                    for k in ("change_pp", "change_pp_low", "change_pp_high", "persons", "persons_low",
-                              "persons_high"):
-                        row[f"{o}_{k}"] = e[k].iloc[0]
-            rows.append(row)
-        return pd.DataFrame(rows)
-
-    def summary(self, lang: str = "de") -> str:
-        """Text table of the summary frame (German by default)."""
-        head = "Szenarienvergleich" if lang == "de" else "Scenario comparison"
-        lines = [head, self.to_frame().to_string(index=False)]
-        if self.provenance == "simulated":
-            lines.append(_TXT[lang]["sim"])
-        ep = self.spec.get("effect_provenance", {})
-        if any(v == "assumed" for v in ep.values()):
-            lines.append("Wirkung: Annahme, keine Schätzung." if lang == "de" else "Effect: assumed, not estimated.")
-        return "\n".join(lines)
-
-    def _repr_html_(self) -> str:
-        return self.to_frame().to_html(index=False)
-
-    def plot(self, kind: str = "money", *, outcome: str | None = None, lang: str = "de"):
-        """``kind``: ``money`` (EUR per resident by city), ``targeting`` (EUR per resident vs need),
-        ``effects`` (projected change with intervals)."""
-        from ..outputs import plots
-
-        if kind == "money":
-            return plots.scenario_money_plot(self, lang=lang)
-        if kind == "targeting":
-            return plots.scenario_targeting_plot(self, lang=lang)
-        if kind == "effects":
-            return plots.scenario_effects_plot(self, outcome=outcome, lang=lang)
-        raise ValueError("kind must be 'money', 'targeting' or 'effects'")
-
-
-def compare_scenarios(scenarios: Sequence[Any] | Mapping[str, Any], quartiers: pd.DataFrame, *,
-                      panel: pd.DataFrame, effect: Any = None, draws: int = 2000, seed: int | None = 0,
-                      year: int | None = None, reference: int | str = 0, fraction: float = 0.2,
-                      **project_kwargs: Any) -> ScenarioComparison:
-    """Compare scenarios: EUR per resident, targeting and projected effects with intervals.
-
-    ``scenarios``: Scenarios (or paths to YAML files), a list or name -> scenario. The need index
-    used for targeting is the *reference* scenario's (so all are judged by the same yardstick).
-    With ``effect`` (see :func:`project`) every scenario is projected with the **same** effect
-    draws, so ``differences`` (scenario minus reference) have paired, honest intervals.
-    """
-    from .allocation import _need_array, allocate, prepare_panel
-    from .scenarios import Scenario, load_scenario
-
-    panel = prepare_panel(panel)  # one snapshot for every allocate/project below
-    if isinstance(scenarios, Mapping):
-        items = [(str(k), v) for k, v in scenarios.items()]
-    else:
-        items = [(None, v) for v in scenarios]
-    if not items:
-        raise ValueError("compare_scenarios: no scenarios given")
-    loaded: list[tuple[str, Scenario]] = []
-    for name, s in items:
-        sc = s if isinstance(s, Scenario) else load_scenario(s)
-        loaded.append((name or sc.name, sc))
-    names = [n for n, _ in loaded]
-    if len(set(names)) != len(names):
-        raise ValueError(f"compare_scenarios: scenario names must be unique, got {names}")
-    ref_i = names.index(reference) if isinstance(reference, str) else int(reference)
-    ref = loaded[ref_i][1]
-    allocs = [(n, allocate(s, quartiers, panel=panel, year=year)) for n, s in loaded]
-    yr = allocs[ref_i][1].attrs.get("year")
-    ids = quartiers["quartier_id"].astype(str).to_numpy()
-    cityq = quartiers["city"].astype(str).to_numpy()
-    ni = ref.tree.get("need_index") or {}
-    from .scenarios import DEFAULT_NEED_INDICATORS, _v
-
-    ind = {k: float(_v(w)) for k, w in (ni.get("indicators") or DEFAULT_NEED_INDICATORS).items()}
-    need, _ = _need_array(panel, ids, cityq, year=int(ni.get("year") or yr), indicators=ind,
-                          standardise=ni.get("standardise", "all"))
-    base = _panel_base(panel, yr, [])
-    pop = pd.Series(base.pop, index=base.ids).reindex(ids).to_numpy()
-    money, qrows, targ = [], [], []
-    for n, a in allocs:
-        qid = a["quartier_id"].to_numpy()
-        amt = a["amount_cents"].to_numpy() / 100
-        pos = pd.Index(ids).get_indexer(qid)
-        xq = np.bincount(pos[pos >= 0], weights=amt[pos >= 0], minlength=len(ids))
-        for c in [*pd.unique(cityq), TOTAL]:
-            m = np.ones(len(ids), bool) if c == TOTAL else cityq == c
-            am = a["amount_cents"].to_numpy()[(a["city"].to_numpy() == c) | (c == TOTAL)].sum() / 100
-            unat = amt[(qid == "") & ((a["city"].to_numpy() == c) | (c == TOTAL))].sum()
-            money.append({"scenario": n, "city": c, "amount_eur": am, "unattributed_eur": unat,
-                          "population": pop[m].sum(), "eur_per_capita": am / pop[m].sum()})
-            targ.append({"scenario": n, "area": c,
-                         "share_neediest_fifth": share_to_neediest(xq[m], need[m], pop[m], fraction),
-                         "concentration_index": concentration_index(xq[m], need[m], pop[m]),
-                         "unattributed_share": unat / am if am > 0 else np.nan})
-        with np.errstate(divide="ignore", invalid="ignore"):
-            qrows.append(pd.DataFrame({"scenario": n, "quartier_id": ids, "city": cityq, "amount_eur": xq,
-                                       "population": pop, "eur_per_capita": np.where(pop > 0, xq / pop, np.nan),
-                                       "need_index": need}))
-    effects = pd.DataFrame()
-    diffs = pd.DataFrame()
-    warn: list[str] = []
-    eprov: dict[str, str] = {}
-    main = None
-    if effect is not None:
-        effs = parse_effects(effect)
-        main = effs[0].outcome
-        outs = [e.outcome for e in effs]
-        pbase = _panel_base(panel, yr, outs, project_kwargs.get("dose_column", "llq_eur_per_capita"))
-        rng = np.random.default_rng(seed)
-        beta = {e.outcome: (rng.normal(e.estimate, e.se, draws) if e.se > 0 else np.full(draws, e.estimate))
-                for e in effs}
-        projs = {}
-        for n, a in allocs:
-            with warnings.catch_warnings(record=True) as rec:
-                warnings.simplefilter("always")
-                projs[n] = project(a, effect=effect, panel=panel, draws=draws, seed=seed, year=yr,
-                                   _base=pbase, _beta=beta, **project_kwargs)
-            warn += [f"{n}: {w.message}" for w in rec]
-        effects = pd.concat([p.cities.assign(scenario=n) for n, p in projs.items()], ignore_index=True)
-        effects = effects[["scenario", *[c for c in effects.columns if c != "scenario"]]]
-        eprov = dict(projs[names[ref_i]].effect_provenance)
-        level = project_kwargs.get("level", 0.95)
-        qs = [(1 - level) / 2, 1 - (1 - level) / 2]
-        rows = []
-        for n in names:
-            for o in outs:
-                for c, dr in projs[n].draws[o].items():
-                    dd = dr - projs[names[ref_i]].draws[o][c]
-                    rows.append({"scenario": n, "reference": names[ref_i], "city": c, "outcome": o,
-                                 "difference": float(np.mean(dd)), "difference_low": float(np.quantile(dd, qs[0])),
-                                 "difference_high": float(np.quantile(dd, qs[1])),
-                                 "unit": "persons" if OUTCOMES[o][0] else "pp",
-                                 "p_better": float(np.mean(OUTCOMES[o][1] * dd > 0))})
-        diffs = pd.DataFrame(rows)
-        prov = "simulated" if any(p.provenance == "simulated" for p in projs.values()) else \
-            next(iter(projs.values())).provenance
-    else:
-        prov = base.provenance
-    return ScenarioComparison(
-        money=pd.DataFrame(money), quartiers=pd.concat(qrows, ignore_index=True), targeting=pd.DataFrame(targ),
-        effects=effects, differences=diffs, scenarios=tuple(names),
-        spec={"year": yr, "reference": names[ref_i], "fraction": fraction, "main_outcome": main,
-              "draws": draws, "seed": seed, "effect_provenance": eprov, "need_weights": ind,
-              **{k: v for k, v in project_kwargs.items() if k not in ("_base", "_beta")}},
-        provenance=prov, warnings=tuple(dict.fromkeys(warn)))
