@@ -18,9 +18,8 @@ import pytest
 
 from llq_analysis.errors import DataValidationError
 from llq_analysis.impact import _prep
+from llq_analysis.impact.sdid import _fw_batch, _sparsify
 from llq_analysis.impact.synth import (
-    _fw_batch,
-    _sparsify,
     simplex_least_squares,
     synthetic_control,
     synthetic_did,

@@ -16,9 +16,9 @@ import pandas as pd
 
 from ..errors import DataValidationError, Problem
 from . import _prep
+from ._staggered_prep import _lab
 from .event_time import _backend_messages
 from .results import EffectResult, data_fingerprint, data_provenance
-from .staggered import _lab
 
 # =============================================================================================
 # Goodman-Bacon decomposition

@@ -31,175 +31,26 @@ per-set differences ("matched").
 This is a descriptive comparison: it adjusts for common year shocks and (with matching) for
 similar starting points, not for everything. For causal estimates with honest inference use the
 estimators of :mod:`llq_analysis.impact` (``llq.did``, ``llq.staggered_did``, ...).
+
+Modules: the result type :class:`BeforeAfterResult` (tables, German/English text, HTML) is in
+:mod:`.before_after_result`, the optimal matching of comparison quartiers in :mod:`.matching`;
+both are re-exported here.
 """
 
 from __future__ import annotations
 
-import html
 import math
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ..i18n import t
+from .before_after_result import _GROUPS, _PERIODS, BeforeAfterResult, _years_text
+from .matching import _balance, _match, _slopes
 from .results import data_fingerprint, data_provenance
 
 __all__ = ["compare_before_after", "BeforeAfterResult"]
-
-_GROUPS = ("funded", "comparison", "difference")
-_PERIODS = ("before", "after", "change")
-_CROSS_CITY_PENALTY = 1e6  # added to the distance of a cross-city pair (used only when needed)
-
-
-# ----------------------------------------------------------------------------- result
-
-
-@dataclass(frozen=True)
-class BeforeAfterResult:
-    """Result of :func:`compare_before_after`.
-
-    Attributes
-    ----------
-    indicator : the compared column (unit as in the panel, e.g. % for rates)
-    comparison : "matched" or "all"
-    table : tidy table, one row per ``group`` (funded / comparison / difference) x ``period``
-        (before / after / change): ``value`` (mean, change or difference in outcome units),
-        ``se``, ``ci_low``, ``ci_high`` (95 %), ``n_quartiers``, ``years`` used.
-    quartiers : one row per used quartier: ``group``, ``before``, ``after``, ``change``,
-        ``weight`` (comparison quartiers: times used / n_matches), years with a value.
-    trend : yearly means by group (``year, group, mean, n_quartiers``), for the trend plot.
-    matches : "matched" only: funded quartier -> matched comparison quartier, ``rank``,
-        ``distance`` (standardised level/trend), ``same_city``, the features of both.
-    balance : standardised mean differences (funded vs comparison) of the pre level and pre
-        trend, for all unfunded quartiers (``smd_all``) and for the comparison used (``smd_used``).
-    years : the years with a value used in each window, ``{"before": (...), "after": (...)}``.
-    """
-
-    indicator: str
-    comparison: str
-    table: pd.DataFrame
-    quartiers: pd.DataFrame
-    trend: pd.DataFrame
-    matches: pd.DataFrame | None
-    balance: pd.DataFrame
-    years: Mapping[str, tuple[int, ...]]
-    spec: Mapping[str, Any] = field(default_factory=dict)
-    fingerprint: str = ""
-    provenance: str = "user"
-    warnings: tuple[str, ...] = ()
-    dropped: pd.DataFrame | None = None
-
-    # -- headline -----------------------------------------------------------------------
-    def _row(self, group: str, period: str) -> pd.Series:
-        tab = self.table
-        return tab[(tab["group"] == group) & (tab["period"] == period)].iloc[0]
-
-    @property
-    def estimate(self) -> float:
-        """Difference in changes (funded minus comparison), in the indicator's unit."""
-        return float(self._row("difference", "change")["value"])
-
-    @property
-    def se(self) -> float:
-        """Standard error of the difference in changes (bootstrap SD or t-based)."""
-        return float(self._row("difference", "change")["se"])
-
-    @property
-    def ci(self) -> tuple[float, float]:
-        """95 % interval of the difference in changes."""
-        r = self._row("difference", "change")
-        return float(r["ci_low"]), float(r["ci_high"])
-
-    # -- tables -------------------------------------------------------------------------
-    def to_frame(self, lang: str | None = None) -> pd.DataFrame:
-        """The tidy result table (a copy). ``lang="de"|"en"`` translates group and period labels."""
-        out = self.table.copy()
-        out.insert(0, "indicator", self.indicator)
-        out.insert(1, "comparison", self.comparison)
-        out["interval"] = self.spec.get("interval")
-        out["provenance"] = self.provenance
-        if lang is not None:
-            for col in ("group", "period"):
-                out[col] = [t(f"ba.{v}", lang) for v in out[col]]
-        return out
-
-    # -- text ---------------------------------------------------------------------------
-    def summary(self, lang: str = "de") -> str:
-        """Plain-language summary (German by default, ``lang="en"`` for English)."""
-        t(self.indicator, lang)  # validates lang
-        f = {p: self._row("funded", p) for p in _PERIODS}
-        c = {p: self._row("comparison", p) for p in _PERIODS}
-        lo, hi = self.ci
-        yb = _years_text(self.years["before"])
-        ya = _years_text(self.years["after"])
-        nf, nc = int(f["change"]["n_quartiers"]), int(c["change"]["n_quartiers"])
-        comp = t(f"ba.comparison_{self.comparison}", lang)
-        how = t(f"ba.interval_{self.spec.get('interval')}", lang)
-        if lang == "de":
-            lines = [
-                f"{t(self.indicator, lang)}: vorher ({yb}) und nachher ({ya}).",
-                f"Geförderte Quartiere (n = {nf}): {_n(f['before']['value'])} -> "
-                f"{_n(f['after']['value'])} (Veränderung {_s(f['change']['value'])}).",
-                f"Vergleichsquartiere, {comp} (n = {nc}): {_n(c['before']['value'])} -> "
-                f"{_n(c['after']['value'])} (Veränderung {_s(c['change']['value'])}).",
-                f"Differenz der Veränderungen: {_s(self.estimate)} Prozentpunkte "
-                f"(95-%-Intervall {_s(lo)} bis {_s(hi)}; {how}).",
-                "Beschreibender Vergleich, keine kausale Schätzung: Unterschiede können auch andere "
-                "Ursachen haben.",
-            ]
-        else:
-            lines = [
-                f"{t(self.indicator, lang)}: before ({yb}) and after ({ya}).",
-                f"Funded quartiers (n = {nf}): {_n(f['before']['value'])} -> "
-                f"{_n(f['after']['value'])} (change {_s(f['change']['value'])}).",
-                f"Comparison quartiers, {comp} (n = {nc}): {_n(c['before']['value'])} -> "
-                f"{_n(c['after']['value'])} (change {_s(c['change']['value'])}).",
-                f"Difference in changes: {_s(self.estimate)} percentage points "
-                f"(95 % interval {_s(lo)} to {_s(hi)}; {how}).",
-                "A descriptive comparison, not a causal estimate: differences may have other causes.",
-            ]
-        if not _is_rate(self.indicator):
-            lines[3] = lines[3].replace(" Prozentpunkte", "").replace(" percentage points", "")
-        if self.provenance in ("simulated", "mixed"):
-            lines.append(t("simulated_warning", lang))
-        lines.extend(f"! {w}" for w in self.warnings)
-        return "\n".join(lines)
-
-    def __str__(self) -> str:
-        return self.summary("en")
-
-    def _repr_html_(self) -> str:
-        lang = self.spec.get("lang", "de")
-        head = html.escape(self.summary(lang)).replace("\n", "<br>")
-        tab = self.to_frame(lang=lang)[["group", "period", "years", "value", "ci_low", "ci_high",
-                                        "n_quartiers"]]
-        return f"<div><p>{head}</p>{tab.to_html(index=False, float_format=lambda v: f'{v:.3f}')}</div>"
-
-    # -- plot ---------------------------------------------------------------------------
-    def plot(self, lang: str = "de"):
-        """Trends of both groups (windows shaded) and distributions of the quartier-level values."""
-        from ..outputs.plots import before_after_plot
-
-        return before_after_plot(self, lang=lang)
-
-
-def _n(x: float) -> str:
-    return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.2f}"
-
-
-def _s(x: float) -> str:
-    return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:+.2f}"
-
-
-def _is_rate(indicator: str) -> bool:
-    return indicator.endswith("_rate") or "_rate_" in indicator or indicator.startswith("turnout")
-
-
-def _years_text(years: tuple[int, ...]) -> str:
-    return ", ".join(str(y) for y in years)
 
 
 # ----------------------------------------------------------------------------- checks
@@ -243,81 +94,6 @@ def _funded_ids(panel: pd.DataFrame, funded, unit: str) -> set:
             raise ValueError(f"funded: quartier id(s) not in the panel's {unit!r} column: {unknown}")
         return ids
     raise TypeError(f"funded must be a column name or a collection of quartier ids, got {type(funded).__name__}")
-
-
-# ----------------------------------------------------------------------------- matching
-
-
-def _slopes(long: pd.DataFrame, unit: str, time: str, value: str) -> pd.Series:
-    """OLS slope of ``value`` on ``time`` per unit (NaN with fewer than two years)."""
-    g = long.groupby(unit)
-    n = g[value].count()
-    tm = g[time].transform("mean")
-    vm = g[value].transform("mean")
-    d = long.assign(_xy=(long[time] - tm) * (long[value] - vm), _xx=(long[time] - tm) ** 2)
-    gs = d.groupby(unit)[["_xy", "_xx"]].sum()
-    out = gs["_xy"] / gs["_xx"].where(gs["_xx"] > 0)
-    return out.where(n >= 2)
-
-
-def _balance(feat: pd.DataFrame, funded: list, pool: list, weight: pd.Series) -> pd.DataFrame:
-    """Standardised mean differences of the matching features before and after matching.
-
-    SMD = (mean funded - mean comparison) / sqrt((var funded + var all comparison) / 2), with the
-    variances of the unmatched groups in the denominator (Austin 2009, *Stat Med* 28:3083); the
-    "used" comparison mean is weighted by how often a quartier is used. |SMD| > 0.25 is flagged.
-    """
-    rows = []
-    for col in [c for c in ("level", "trend") if c in feat]:
-        f, c = feat.loc[funded, col], feat.loc[pool, col]
-        w = weight.reindex(pool).fillna(0.0)
-        denom = math.sqrt((f.var(ddof=1) + c.var(ddof=1)) / 2) if len(f) > 1 and len(c) > 1 else float("nan")
-        cu = float((c * w).sum() / w.sum()) if w.sum() > 0 else float("nan")
-        rows.append({"feature": col, "funded_mean": float(f.mean()), "comparison_all_mean": float(c.mean()),
-                     "comparison_used_mean": cu,
-                     "smd_all": (float(f.mean()) - float(c.mean())) / denom if denom else float("nan"),
-                     "smd_used": (float(f.mean()) - cu) / denom if denom else float("nan")})
-    return pd.DataFrame(rows, columns=["feature", "funded_mean", "comparison_all_mean",
-                                       "comparison_used_mean", "smd_all", "smd_used"])
-
-
-def _match(feat: pd.DataFrame, funded: list, pool: list, *, n_matches: int, replace: bool,
-           same_city: bool, columns: list[str]) -> pd.DataFrame:
-    """Match each funded unit to ``n_matches`` pool units on standardised ``columns``."""
-    from scipy.optimize import linear_sum_assignment
-
-    both = feat.loc[funded + pool, columns]
-    sd = both.std(ddof=1).replace(0.0, 1.0).fillna(1.0)
-    z = (both - both.mean()) / sd
-    zf, zp = z.loc[funded].to_numpy(), z.loc[pool].to_numpy()
-    dist = np.sqrt(((zf[:, None, :] - zp[None, :, :]) ** 2).sum(axis=2))
-    cf = feat.loc[funded, "city"].to_numpy()
-    cp = feat.loc[pool, "city"].to_numpy()
-    cross = cf[:, None] != cp[None, :]
-    cost = dist + (_CROSS_CITY_PENALTY * cross if same_city else 0.0)
-    pairs: list[tuple[int, int]] = []
-    if replace:
-        for i in range(len(funded)):
-            for j in np.argsort(cost[i], kind="stable")[:n_matches]:
-                pairs.append((i, int(j)))
-    else:
-        rows = np.repeat(np.arange(len(funded)), n_matches)
-        r, c = linear_sum_assignment(cost[rows])
-        pairs = [(int(rows[a]), int(b)) for a, b in zip(r, c, strict=True)]
-    out = pd.DataFrame({
-        "funded_quartier": [funded[i] for i, _ in pairs],
-        "matched_quartier": [pool[j] for _, j in pairs],
-        "distance": [float(dist[i, j]) for i, j in pairs],
-        "same_city": [bool(not cross[i, j]) for i, j in pairs],
-        "funded_city": [cf[i] for i, _ in pairs],
-        "matched_city": [cp[j] for _, j in pairs],
-    })
-    for col in columns:
-        out[f"funded_{col}"] = feat.loc[out["funded_quartier"], col].to_numpy()
-        out[f"matched_{col}"] = feat.loc[out["matched_quartier"], col].to_numpy()
-    out = out.sort_values(["funded_quartier", "distance"], kind="stable")
-    out.insert(2, "rank", out.groupby("funded_quartier").cumcount() + 1)
-    return out.reset_index(drop=True)
 
 
 # ----------------------------------------------------------------------------- main

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ._staggered_prep import _lab, _prepare_staggered, _pvalue, _z
 from .results import EffectResult, data_fingerprint, data_provenance
-from .staggered import _lab, _prepare_staggered, _pvalue, _z
 
 
 # =============================================================================================
