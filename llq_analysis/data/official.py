@@ -1,6 +1,8 @@
-"""Read official German statistics exports (CSV/XLSX) and build a validated panel from them.
+"""Read official German statistics exports (CSV/XLSX/InstantAtlas JSON) into tidy DataFrames.
 
-See :mod:`llq_analysis.data.importing` for turning such tables into a panel, and docs/importing.md.
+Cells (numbers, marks, flags) are :mod:`.official_cells`; indicator blocks side by side on one
+sheet (Ortsteilatlas) are found by name with ``block=``; see :mod:`.importing` for turning such
+tables into a panel, and docs/importing.md.
 """
 
 from __future__ import annotations
@@ -17,164 +19,37 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import DataValidationError, Problem
+from .official_cells import (  # noqa: F401  (re-exported: documented names of this module)
+    _CODE_RX,
+    _EXPECTED_NUMBER,
+    _FOOTNOTE_RX,
+    _MARK_ALIASES,
+    _SPACES,
+    _YEAR_LABEL_RX,
+    FLAGS,
+    MARK_SUFFIX,
+    MARKS,
+    _err,
+    _is_empty,
+    _is_mark,
+    _is_number_like,
+    _is_year_like,
+    _number,
+    _split_flag,
+    _text,
+    mark_reason,
+    parse_german_number,
+)
 
-__all__ = ["read_official_table", "parse_german_number", "mark_reason", "MARKS", "FLAGS", "MARK_SUFFIX"]
+__all__ = ["read_official_table", "list_blocks", "parse_german_number", "mark_reason", "MARKS",
+           "FLAGS", "MARK_SUFFIX"]
 
-#: suffix of the companion column that keeps the publisher's mark or flag of each cell
-MARK_SUFFIX = "__mark"
+_HEADER_REF_RX = re.compile(r"(.*\S)\s+(\d{1,2}\)|[¹²³⁴⁵⁶⁷⁸⁹]+)")
 
-#: official marks that replace a value (the cell becomes NaN), with the reason
-MARKS: dict[str, str] = {
-    "-": "nichts vorhanden",
-    ".": "Zahlenwert unbekannt oder geheim zu halten",
-    "x": "Tabellenfach gesperrt, weil Aussage nicht sinnvoll",
-    "...": "Angabe fällt später an",
-    "/": "keine Angabe, da Zahlenwert nicht sicher genug",
-    "*": "anonymisiert / geheim gehalten (Statistik der BA)",
-    "k.A.": "keine Angabe",
-}
-_MARK_ALIASES = {"–": "-", "—": "-", "‒": "-", "X": "x", "…": "...", "k. A.": "k.A.",
-                 "k.a.": "k.A.", "K.A.": "k.A.", "k. a.": "k.A."}
+_YEAR_RANGE_RX = re.compile(r"(?:19|20)\d{2}\s*[-–/]\s*(?:19|20)\d{2}")
 
-#: flags written next to a value that is kept (the value stays, the flag is kept in ``__mark``)
-FLAGS: dict[str, str] = {
-    "p": "vorläufige Zahl",
-    "r": "berichtigte Zahl",
-    "s": "geschätzte Zahl",
-    "()": "Aussagewert eingeschränkt",
-}
-
-_FILE_KINDS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx"}
-_SPACES = str.maketrans({"\u00a0": " ", "\u202f": " ", "\u2009": " ", "\u2007": " ", "\t": " "})
-_SUPERSCRIPT = str.maketrans("¹²³⁴⁵⁶⁷⁸⁹⁰", "1234567890")
-_NUMBER_RX = {
-    ",": (re.compile(r"\d+(?:,\d+)?"), re.compile(r"\d{1,3}(?:\.\d{3})+(?:,\d+)?"),
-          re.compile(r"\d{1,3}(?: \d{3})+(?:,\d+)?")),
-    ".": (re.compile(r"\d+(?:\.\d+)?(?:[eE][+-]?\d+)?"), re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?"),
-          re.compile(r"\d{1,3}(?: \d{3})+(?:\.\d+)?")),
-}
-_FOOTNOTE_RX = re.compile(
-    r"^(quelle|source|anmerkung|hinweis|fu(ß|ss)note|erl(ä|ae)uterung|zeichenerkl|stand\b|"
-    r"©|\(c\)|\*|\d{1,2}\)|[¹²³⁴⁵⁶⁷⁸⁹]|_{3,}|-{3,}|—|\S{1,3}\s*=\s)", re.IGNORECASE)
-_YEAR_LABEL_RX = re.compile(r"(?:\d{1,2}\.\d{1,2}\.|(?:dez|dezember|jun|juni)\.?\s*)?((?:19|20)\d{2})"
-                            r"(?:\s*\d{1,2}\))?", re.IGNORECASE)
-
-_EXPECTED_NUMBER = ("a number (German format such as 1.234,5 or 12 345) or an official mark "
-                    "(- . x ... / *)")
-
-
-def _err(file, expected, value=None, *, line=None, column=None, what=None) -> DataValidationError:
-    p = Problem(column=column, expected=expected, value=value, line=line,
-                file=None if file is None else str(file))
-    return DataValidationError([p], what=what or (f"the official table {file}" if file else "input"))
-
-
-# ============================================================================ numbers and cells
-
-
-def mark_reason(mark: str) -> str:
-    """German reason of an official mark or flag (``'.'`` -> 'Zahlenwert unbekannt ...')."""
-    if mark in MARKS:
-        return MARKS[mark]
-    if mark in FLAGS:
-        return FLAGS[mark]
-    if re.fullmatch(r"\d{1,2}\)", mark):
-        return f"Fußnotenverweis {mark}"
-    return "unbekanntes Zeichen"
-
-
-@functools.lru_cache(maxsize=1 << 16)
-def _number(text: str, decimal: str) -> tuple[float, bool] | None:
-    """``(value, has_fraction)`` of ``text`` written with decimal separator ``decimal``, or None."""
-    t = text.translate(_SPACES).strip().replace("\u2212", "-")
-    sign = ""
-    if t[:1] in ("+", "-"):
-        sign, t = ("-" if t[0] == "-" else ""), t[1:].lstrip()
-    if t.endswith("%"):
-        t = t[:-1].rstrip()
-    for rx in _NUMBER_RX[decimal]:
-        if rx.fullmatch(t):
-            thousands = "." if decimal == "," else ","
-            core = t.replace(" ", "").replace(thousands, "")
-            if decimal == ",":
-                core = core.replace(",", ".")
-            return float(sign + core), ("." in core or "e" in core.lower())
-    return None
-
-
-def parse_german_number(text: str | float | int, *, decimal: str = ",") -> float:
-    """Parse one number as written in German official tables ('1.234,5', '12 345', '-3,2 %').
-
-    Raises ``ValueError`` naming the text when it is not a number (marks such as '.' included).
-    """
-    if isinstance(text, (int, float)) and not isinstance(text, bool):
-        return float(text)
-    got = _number(str(text), decimal)
-    if got is None:
-        raise ValueError(f"not a number in {'German' if decimal == ',' else 'English'} format: {text!r}")
-    return got[0]
-
-
-_CODE_RX = re.compile(r"0\d+")  # leading zero: a code such as 0111, kept as text
-_FLAG_PAREN = re.compile(r"\((.+)\)")
-_FLAG_REF = re.compile(r"(.*\d)\s*(\d{1,2}\))")
-_FLAG_SUP = re.compile(r"(.*\d)\s*([¹²³⁴⁵⁶⁷⁸⁹⁰]+)")
-_FLAG_PRS = re.compile(r"(.*\d)\s*([prs])")
-
-
-def _split_flag(s: str) -> tuple[str, str | None]:
-    """Split a value from a trailing flag: '12,5 p' -> ('12,5', 'p'); '(3,1)' -> ('3,1', '()')."""
-    if not s or s[-1] in "0123456789%":  # the common case: no flag
-        return s, None
-    m = _FLAG_PAREN.fullmatch(s)
-    if m:
-        return m.group(1).strip(), "()"
-    m = _FLAG_REF.fullmatch(s)
-    if m:
-        return m.group(1).strip(), m.group(2)
-    m = _FLAG_SUP.fullmatch(s)
-    if m:
-        return m.group(1).strip(), m.group(2).translate(_SUPERSCRIPT) + ")"
-    m = _FLAG_PRS.fullmatch(s)
-    if m:
-        return m.group(1).strip(), m.group(2)
-    return s, None
-
-
-def _is_empty(v) -> bool:
-    if v is None:
-        return True
-    if isinstance(v, str):
-        return not v.strip()  # str.strip() also removes no-break and narrow no-break spaces
-    return isinstance(v, float) and v != v
-
-
-def _is_number_like(v) -> bool:
-    if isinstance(v, bool):
-        return False
-    if isinstance(v, (int, float)):
-        return True
-    s = _split_flag(str(v).translate(_SPACES).strip())[0]
-    return _number(s, ",") is not None or _number(s, ".") is not None
-
-
-def _is_year_like(v) -> bool:
-    if isinstance(v, bool):
-        return False
-    if isinstance(v, (int, float)):
-        return float(v).is_integer() and 1900 <= v <= 2100
-    s = str(v).strip()
-    return bool(re.fullmatch(r"(19|20)\d{2}", s))
-
-
-def _is_mark(v) -> bool:
-    if not isinstance(v, str):
-        return False
-    s = v.translate(_SPACES).strip()
-    return _MARK_ALIASES.get(s, s) in MARKS
-
-
-# ============================================================================ reading files
+_FILE_KINDS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx",
+               ".js": "json", ".json": "json"}
 
 
 def _decode(raw: bytes, encoding: str | None, file) -> tuple[str, str]:
@@ -247,7 +122,10 @@ def _read_csv_rows(path: Path, *, encoding, sep):
     return _csv_rows(text, sep), {"encoding": enc, "sep": sep}
 
 
-def _read_xlsx_rows(path: Path, *, sheet):
+@functools.lru_cache(maxsize=4)
+def _workbook_rows(path: str, mtime_ns: int, size: int) -> tuple[tuple[str, ...], dict]:
+    """Every sheet of a workbook as [(row number, cells)], read once per file version (cached:
+    an Ortsteilatlas export is read block by block, 23 sheets in one 1.6 MB file)."""
     import zipfile
 
     import openpyxl
@@ -256,31 +134,233 @@ def _read_xlsx_rows(path: Path, *, sheet):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            wb = openpyxl.load_workbook(path, data_only=True)
+            wb = openpyxl.load_workbook(path, data_only=True, read_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
         raise _err(path, f"a readable XLSX workbook ({type(exc).__name__}: {exc})") from None
-    names = wb.sheetnames
+    sheets = {}
+    try:
+        for ws in wb.worksheets:
+            rows = []
+            for i, vals in enumerate(ws.iter_rows(values_only=True), start=1):
+                cells = []
+                for v in vals:
+                    if hasattr(v, "isoformat"):  # datetime / date / time
+                        v = v.isoformat().removesuffix("T00:00:00")
+                    elif isinstance(v, bool):
+                        v = str(v)
+                    cells.append(v)
+                rows.append((i, cells))
+            sheets[ws.title] = tuple(rows)
+    finally:
+        wb.close()
+    return tuple(wb.sheetnames), sheets
+
+
+def _file_version(path: Path) -> tuple[str, int, int]:
+    st = path.stat()
+    return str(path), st.st_mtime_ns, st.st_size
+
+
+def _pick_sheet(path, names, sheet, *, what="sheet") -> str:
     if sheet is None:
-        ws = wb.worksheets[0]
-    elif isinstance(sheet, int) and not isinstance(sheet, bool):
+        return names[0]
+    if isinstance(sheet, int) and not isinstance(sheet, bool):
         if not 0 <= sheet < len(names):
-            raise _err(path, f"a sheet number between 0 and {len(names) - 1} (sheets: {names})", sheet)
-        ws = wb.worksheets[sheet]
-    elif sheet in names:
-        ws = wb[sheet]
+            raise _err(path, f"a {what} number between 0 and {len(names) - 1} ({what}s: {list(names)})",
+                       sheet)
+        return names[sheet]
+    if sheet in names:
+        return sheet
+    raise _err(path, f"one of the {what}s {list(names)}{_suggest(sheet, names)}", sheet)
+
+
+def _suggest(word, options) -> str:
+    import difflib
+
+    best = difflib.get_close_matches(str(word), [str(o) for o in options], n=2, cutoff=0.5)
+    return f"; did you mean {' or '.join(map(repr, best))}?" if best else ""
+
+
+def _read_xlsx_rows(path: Path, *, sheet):
+    names, sheets = _workbook_rows(*_file_version(path))
+    name = _pick_sheet(path, names, sheet)
+    return list(sheets[name]), {"sheet": name, "sheets": names}
+
+
+def _read_json_table(path: Path, *, sheet):
+    """An InstantAtlas data file (``data.js``, JSON "version" 1.x: the Landesamt's election atlas)
+    as header + rows: one row per feature (area), then the comparison areas (city/Land totals).
+
+    Columns: ``id``, ``name``, one column per filter (named as the atlas names it, e.g.
+    ``Stadt/Wahlbereich``), ``Vergleichsgebiet`` ("ja" on comparison rows), then one column per
+    indicator (its name; ``<theme>: <indicator>`` where a name repeats). ``sheet`` picks the
+    geography (id or name, e.g. ``"Ortsteile"``; default the first). Line numbers are the
+    1-based position of the area in the geography's feature list (comparison areas follow).
+    """
+    import json
+
+    raw = path.read_bytes()
+    try:
+        doc = json.loads(raw.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise _err(path, "a CSV or XLSX file, or an InstantAtlas JSON export (data.js); this file is "
+                   f"not valid JSON ({exc})", path.suffix) from None
+    geos = doc.get("geographies") if isinstance(doc, dict) else None
+    if not isinstance(geos, list) or not geos or not all(isinstance(g, dict) for g in geos):
+        raise _err(path, "a CSV or XLSX file, or an InstantAtlas JSON export with a 'geographies' list",
+                   path.suffix)
+    ids = [str(g.get("id")) for g in geos]
+    names = [str(g.get("name")) for g in geos]
+    if isinstance(sheet, str) and sheet in names and sheet not in ids:
+        sheet = ids[names.index(sheet)]
+    gid = _pick_sheet(path, ids, sheet, what="geography")
+    geo = geos[ids.index(gid)]
+    feats = list(geo.get("features") or [])
+    comps = list(geo.get("comparisonFeatures") or [])
+    filt_names = {f.get("id"): f.get("name") or f.get("id") for f in geo.get("filters") or []}
+    filt_ids = list(filt_names)
+    inds = [(th.get("name"), ind) for th in geo.get("themes") or [] for ind in th.get("indicators") or []]
+    counts = Counter(ind.get("name") for _, ind in inds)
+    header = ["id", "name", *(filt_names[f] for f in filt_ids), "Vergleichsgebiet"]
+    header += [ind.get("name") if counts[ind.get("name")] == 1 else f"{th}: {ind.get('name')}"
+               for th, ind in inds]
+    problems = []
+    for th, ind in inds:
+        for key, n in (("values", len(feats)), ("comparisonValues", len(comps))):
+            v = ind.get(key) or []
+            if len(v) not in (0, n):
+                problems.append(Problem(f"{th}: {ind.get('name')}", f"{n} {key} (one per area)", len(v),
+                                        file=str(path)))
+    if problems:
+        raise DataValidationError(problems, what=f"the InstantAtlas file {path}")
+    rows = [(0, header)]
+    for k, f in enumerate(feats):
+        fl = {x.get("for"): x.get("name") for x in f.get("filters") or []}
+        cells = [f.get("id"), f.get("name"), *(fl.get(i) for i in filt_ids), None]
+        cells += [(ind.get("values") or [None] * len(feats))[k] for _, ind in inds]
+        rows.append((k + 1, cells))
+    for k, f in enumerate(comps):
+        cells = [f.get("id"), f.get("name"), *([None] * len(filt_ids)), "ja"]
+        cells += [(ind.get("comparisonValues") or [None] * len(comps))[k] for _, ind in inds]
+        rows.append((len(feats) + k + 1, cells))
+    clean = []
+    for ln, cells in rows:  # '' and 'NaN' are how the atlas writes "no value"
+        clean.append((ln, [None if (isinstance(c, str) and c.strip() in ("", "NaN")) else c for c in cells]))
+    info = {"sheet": gid, "sheets": tuple(ids), "format": f"InstantAtlas JSON {doc.get('version')}"}
+    return clean, info
+
+
+# ============================================================================ indicator blocks
+
+
+def _norm(s) -> str:
+    return " ".join(str(s).split())
+
+
+def _col_letter(j: int) -> str:
+    """0-based column index -> spreadsheet letters (0 -> A, 27 -> AB)."""
+    out = ""
+    j += 1
+    while j:
+        j, r = divmod(j - 1, 26)
+        out = chr(65 + r) + out
+    return out
+
+
+def _blocks(header_rows) -> tuple[list[int], list[tuple[str, int, int]]]:
+    """Stub columns and indicator blocks ``(name, first, last)`` (0-based, inclusive) of a header
+    whose upper line names each block above its first column (Ortsteilatlas layout)."""
+    upper, lower = header_rows[0][1], header_rows[-1][1]
+    width = max(len(upper), len(lower))
+    starts = [j for j in range(width) if j < len(upper) and not _is_empty(upper[j])]
+    if len(header_rows) < 2 or not starts:
+        return list(range(width)), []
+    stub = list(range(starts[0]))
+    blocks = []
+    for k, s in enumerate(starts):
+        e = (starts[k + 1] if k + 1 < len(starts) else width) - 1
+        while e > s and (e >= len(lower) or _is_empty(lower[e])):
+            e -= 1
+        blocks.append((_norm(upper[s]), s, e))
+    return stub, blocks
+
+
+def _select_block(block, names, data, notes, *, file, sheet):
+    """Keep the stub columns and the columns of indicator ``block`` (whole name, spaces collapsed);
+    the block's columns are named by the lower header line alone (its years)."""
+    header_rows = notes.pop("_header_rows")
+    stub, blocks = _blocks(header_rows)
+    want = _norm(block)
+    hits = [b for b in blocks if b[0] == want] or [b for b in blocks if b[0].casefold() == want.casefold()]
+    where = f" on sheet {sheet!r}" if sheet else ""
+    if not hits:
+        listed = "; ".join(b[0] for b in blocks[:40]) or "none found (no indicator line above the header)"
+        raise _err(file, f"an indicator block named exactly like this{where} "
+                   f"{_suggest(want, [b[0] for b in blocks])} (blocks{where}: {listed})", block,
+                   column="block")
+    if len(hits) > 1:
+        cols = ", ".join(_col_letter(b[1]) for b in hits)
+        raise _err(file, f"one block of this name{where}; it heads {len(hits)} blocks (columns {cols})",
+                   block, column="block")
+    _, first, last = hits[0]
+    lower = header_rows[-1][1]
+    keep = stub + list(range(first, last + 1))
+    new_names = [names[j] if j in stub else _text(lower[j]) for j in keep]
+    new_data = [(ln, [cells[j] if j < len(cells) else None for j in keep]) for ln, cells in data]
+    notes["block"] = want
+    notes["block_columns"] = (_col_letter(first), _col_letter(last))
+    notes["source_columns"] = {n: _col_letter(j) for n, j in zip(new_names, keep, strict=True)}
+    return new_names, new_data
+
+
+def list_blocks(path: str | os.PathLike, *, sheet: str | int | None = None) -> pd.DataFrame:
+    """The indicator blocks of an export (XLSX: every sheet unless ``sheet`` is given).
+
+    Returns a DataFrame with ``sheet``, ``block`` (the indicator name to pass as ``block=``),
+    ``first_column``, ``last_column`` (spreadsheet letters), ``first_year``, ``last_year`` and
+    ``n_columns``. A sheet without blocks (a plain table) gives no rows.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise FileNotFoundError(f"{p}: no such file")
+    kind = _FILE_KINDS.get(p.suffix.lower())
+    if kind == "xlsx":
+        sheet_names, _ = _workbook_rows(*_file_version(p))
+        todo = sheet_names if sheet is None else [_pick_sheet(p, sheet_names, sheet)]
     else:
-        raise _err(path, f"one of the sheets {names}", sheet)
-    rows = []
-    for i, vals in enumerate(ws.iter_rows(values_only=True), start=1):
-        cells = []
-        for v in vals:
-            if hasattr(v, "isoformat"):  # datetime / date / time
-                v = v.isoformat().removesuffix("T00:00:00")
-            elif isinstance(v, bool):
-                v = str(v)
-            cells.append(v)
-        rows.append((i, cells))
-    return rows, {"sheet": ws.title, "sheets": tuple(names)}
+        todo = [None]
+    out = []
+    for sh in todo:
+        rows, info = _read_rows(p, kind, sheet=sh, encoding=None, sep=None)
+        try:
+            _, _, notes = _structure(rows, file=p, header_line=None, sep=info.get("sep"))
+        except DataValidationError:
+            continue  # e.g. a notes sheet without a table
+        header_rows = notes["_header_rows"]
+        lower = header_rows[-1][1]
+        for name, first, last in _blocks(header_rows)[1]:
+            years = [y for y in (_year_label(lower[j]) for j in range(first, last + 1)) if y]
+            out.append({"sheet": info.get("sheet"), "block": name, "first_column": _col_letter(first),
+                        "last_column": _col_letter(last), "first_year": min(years, default=None),
+                        "last_year": max(years, default=None), "n_columns": last - first + 1})
+    cols = ["sheet", "block", "first_column", "last_column", "first_year", "last_year", "n_columns"]
+    df = pd.DataFrame(out, columns=cols)
+    for c in ("first_year", "last_year"):
+        df[c] = df[c].astype("Int64")
+    return df
+
+
+def _year_label(v) -> int | None:
+    m = _YEAR_LABEL_RX.fullmatch(_text(v)) if not _is_empty(v) else None
+    return int(m.group(1)) if m else None
+
+
+def _read_rows(p: Path, kind: str, *, sheet, encoding, sep):
+    if kind == "csv":
+        return _read_csv_rows(p, encoding=encoding, sep=sep)
+    if kind == "json":
+        return _read_json_table(p, sheet=sheet)
+    return _read_xlsx_rows(p, sheet=sheet)
 
 
 # ============================================================================ table structure
@@ -288,13 +368,6 @@ def _read_xlsx_rows(path: Path, *, sheet):
 
 def _nonempty(cells) -> list[int]:
     return [i for i, c in enumerate(cells) if not _is_empty(c)]
-
-
-def _text(v) -> str:
-    """A cell as one line of text (whitespace, no-break spaces and line breaks -> one space)."""
-    if isinstance(v, float) and v.is_integer():
-        v = int(v)
-    return " ".join(str(v).split())
 
 
 def _is_footnote_row(cells) -> bool:
@@ -366,9 +439,12 @@ def _structure(rows, *, file, header_line, sep):
             # a first data row whose numbers all look like years (small counts such as 1950)
             # is no header when an all-text line of the same width stands right above it
             prev = h - 1
+            # (not when the year line names the stub and the text line above leaves it empty:
+            # that text line names indicator blocks above the years, as in the Ortsteilatlas)
             if prev in cand and any(_is_year_like(x) for x in filled[h][1]) and not any(
                     _is_number_like(x) for x in filled[prev][1] if not _is_empty(x)) and (
-                    max(_nonempty(filled[prev][1])) >= max(_nonempty(filled[h][1]))):
+                    max(_nonempty(filled[prev][1])) >= max(_nonempty(filled[h][1]))) and not (
+                    not _is_empty(filled[h][1][0]) and _is_empty(filled[prev][1][0])):
                 h = prev
         head = [h]
         # GENESIS-style multi-line headers: upper header lines leave the first (stub) cell empty
@@ -377,6 +453,27 @@ def _structure(rows, *, file, header_line, sep):
             if not _is_empty(up[0]) or _data_like(up):
                 break
             head.insert(0, head[0] - 1)
+        # a one-block indicator line (Ortsteilatlas sheet with a single indicator): text only,
+        # stub empty, its name right above the first year of the header line
+        if len(head) == 1 and head[0] > 0 and head[0] - 1 not in cand:
+            up = filled[head[0] - 1][1]
+            low = filled[head[0]][1]
+            ne = _nonempty(up)
+            first_year = next((j for j in _nonempty(low) if j > 0 and (
+                _is_year_like(low[j]) or _YEAR_RANGE_RX.fullmatch(_text(low[j])))), None)
+            if ne and first_year is not None and ne[0] == first_year and not any(
+                    _is_number_like(up[j]) for j in ne) and not _is_empty(low[0]):
+                head.insert(0, head[0] - 1)
+        # ... and a line above them that names exactly the stub columns they leave empty
+        # (12411-03-03: "Gebietsschlüssel;Gebietseinheit;Zeit;Alter ...;Bevölkerung 1);...")
+        if len(head) > 1 and head[0] - 1 in cand:
+            up = filled[head[0] - 1][1]
+            rows_h = [filled[k][1] for k in head]
+            stub = 0
+            while all(stub >= len(c) or _is_empty(c[stub]) for c in rows_h) and stub < len(up):
+                stub += 1
+            if stub and not _data_like(up) and all(not _is_empty(up[j]) for j in range(stub)):
+                head.insert(0, head[0] - 1)
     body = filled[head[-1] + 1:]
     # footnotes: trailing lines with a single filled cell, or a footnote-like first cell
     foot_start = len(body)
@@ -389,6 +486,7 @@ def _structure(rows, *, file, header_line, sep):
         raise _err(file, "data lines below the header", None, line=header_rows[-1][0])
 
     names = []
+    header_notes: dict[str, list[str]] = {}
     lower = header_rows[-1][1]
     for j in range(width):
         parts = []
@@ -398,7 +496,16 @@ def _structure(rows, *, file, header_line, sep):
                 parts.append(_text(c[left[0]]))
         if j < len(lower) and not _is_empty(lower[j]):
             parts.append(_text(lower[j]))
-        names.append(" ".join(parts) if parts else f"Spalte_{j + 1}")
+        refs = []
+        if len(header_rows) > 1:  # footnote marks in joined headers ("Ausländer 2)") -> attrs
+            for k, part in enumerate(parts):
+                m = _HEADER_REF_RX.fullmatch(part)
+                if m:
+                    parts[k], refs = m.group(1), [*refs, m.group(2)]
+        name = " ".join(parts) if parts else f"Spalte_{j + 1}"
+        if refs:
+            header_notes[name] = refs
+        names.append(name)
     seen: Counter = Counter()
     renamed = {}
     for j, n in enumerate(names):
@@ -440,6 +547,8 @@ def _structure(rows, *, file, header_line, sep):
         "footnotes": tuple((ln, " ".join(_text(c[i]) for i in _nonempty(c))) for ln, c in foot),
         "skipped_lines": tuple(skipped),
         "renamed_columns": renamed,
+        "header_footnotes": header_notes,
+        "_header_rows": header_rows,
     }
     return names, data, notes
 
@@ -528,13 +637,22 @@ def _typed_columns(names, data, *, file, default_decimal, decimal):
 
 def read_official_table(path: str | os.PathLike, *, sheet: str | int | None = None,
                         encoding: str | None = None, sep: str | None = None,
-                        decimal: str | None = None, header_line: int | None = None) -> pd.DataFrame:
-    """Read an official CSV/XLSX export (Landesamt Bremen / GENESIS, Ortsteilatlas, Bremerhaven).
+                        decimal: str | None = None, header_line: int | None = None,
+                        block: str | None = None) -> pd.DataFrame:
+    """Read an official export (Landesamt Bremen / GENESIS, Ortsteilatlas, election atlas, Bremerhaven).
 
     Parameters
     ----------
-    path : CSV (``.csv``, ``.txt``, ``.tsv``) or XLSX (``.xlsx``, ``.xlsm``) file.
-    sheet : XLSX sheet name or 0-based number (default: the first sheet).
+    path : CSV (``.csv``, ``.txt``, ``.tsv``), XLSX (``.xlsx``, ``.xlsm``) or InstantAtlas JSON
+        (``.js``, ``.json``: the ``data.js`` behind the Landesamt's online atlases) file.
+    sheet : XLSX sheet name or 0-based number (default: the first sheet); for InstantAtlas JSON
+        the geography (``"Ortsteile"``, ``"Stadtteile"``, ...; default the first).
+    block : the indicator whose block to read, for sheets that hold several indicator blocks side
+        by side (Bremer Ortsteilatlas: a line with each indicator's name above its first column,
+        then a header line with the years). The whole name must match (spaces collapsed; case
+        ignored only if no exact match). The result keeps the leading (stub) columns and the
+        block's columns, named by their year labels; ``attrs["block_columns"]`` and
+        ``attrs["source_columns"]`` give the spreadsheet columns. :func:`list_blocks` lists them.
     encoding : text encoding of a CSV; default: detected (UTF-8 with BOM, UTF-8, cp1252, latin-1).
     sep : field separator of a CSV; default: detected (``;``, tab, then ``,``).
     decimal : ``","`` or ``"."``; default: per column, decimal comma unless the file is
@@ -571,13 +689,12 @@ def read_official_table(path: str | os.PathLike, *, sheet: str | int | None = No
         raise _err(p, f"a CSV or XLSX file ({', '.join(_FILE_KINDS)}){hint}", p.suffix or "(no extension)")
     if decimal not in (None, ",", "."):
         raise ValueError(f"decimal must be ',' or '.', got {decimal!r}")
-    if kind == "csv":
-        rows, info = _read_csv_rows(p, encoding=encoding, sep=sep)
-        default_decimal = "." if info["sep"] == "," else ","
-    else:
-        rows, info = _read_xlsx_rows(p, sheet=sheet)
-        default_decimal = ","
+    rows, info = _read_rows(p, kind, sheet=sheet, encoding=encoding, sep=sep)
+    default_decimal = "." if info.get("sep") == "," or kind == "json" else ","
     names, data, notes = _structure(rows, file=p, header_line=header_line, sep=info.get("sep"))
+    if block is not None:
+        names, data = _select_block(block, names, data, notes, file=p, sheet=info.get("sheet"))
+    notes.pop("_header_rows", None)
     cols, formats, n_marked, n_flagged = _typed_columns(
         names, data, file=p, default_decimal=default_decimal, decimal=decimal)
     df = pd.DataFrame(cols)
