@@ -28,6 +28,10 @@ _API: dict[str, str] = {
     "check_panel": "data.importing",
     "simulate_panel": "data.simulate",
     "simulate_staggered_panel": "data.simulate",
+    "build_boundaries": "data.boundaries",
+    "load_boundaries": "data.boundaries",
+    "neighbours": "data.boundaries",
+    "plot_map": "outputs.maps",
     # impact
     "did": "impact.did",
     "twfe": "impact.did",

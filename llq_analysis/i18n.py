@@ -307,3 +307,17 @@ LABELS.update({
                           "en": "Quartiers without a need index (missing indicator or no residents) get "
                                 "nothing under need rules: {which}."},
 })
+
+# --- maps (outputs/maps.py) ------------------------------------------------------------------
+LABELS.update({
+    "map.no_data": {"de": "keine Angabe", "en": "no data"},
+    "map.suppressed": {"de": "gesperrt (Geheimhaltung)", "en": "suppressed (confidentiality)"},
+    "map.highlight": {"de": "hervorgehoben", "en": "highlighted"},
+    "map.bremen": {"de": "Stadt Bremen", "en": "City of Bremen"},
+    "map.bremerhaven": {"de": "Bremerhaven", "en": "Bremerhaven"},
+    "map.enclave": {"de": "mit stadtbremischem Überseehafengebiet",
+                    "en": "with the city of Bremen's overseas port area"},
+    "map.source": {"de": "Quelle", "en": "Source"},
+    "map.geodata": {"de": "Geodaten: © GeoBasis-DE / Landesamt GeoInformation Bremen (vereinfacht)",
+                    "en": "Geodata: © GeoBasis-DE / Landesamt GeoInformation Bremen (simplified)"},
+})
