@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from .paths_check import check_output
 from .registry import command
 
 
@@ -81,9 +82,7 @@ def build_panel_cmd(args) -> int:
     from ..data.importing import build_panel
     from ..data.loaders import write_csv_atomic
 
-    out = Path(args.out)
-    if any(out.resolve() == Path(f).resolve() for f in [*args.files, args.mapping]):
-        raise ValueError(f"--out {out} would overwrite an input file")
+    out = check_output(args.out, kind="file", inputs=[*args.files, args.mapping])
     # build_panel raises before anything is written; the file appears only complete (atomic rename)
     panel = build_panel(args.files, mapping=args.mapping)
     write_csv_atomic(panel, out)
@@ -109,6 +108,7 @@ def _overview_opts(p: argparse.ArgumentParser) -> None:
 def overview_cmd(args) -> int:
     from ..outputs.overview import write_overview
 
+    check_output(args.out, kind="dir")
     path = write_overview(args.out, lang=args.lang)
     print(f"wrote {path}")
     return 0
@@ -192,6 +192,8 @@ def _report_opts(p: argparse.ArgumentParser) -> None:
 def report_cmd(args) -> int:
     from ..outputs.report.render import render_report
 
+    inputs = [*(args.scenario or ()), *([args.data] if args.data else [])]
+    check_output(args.out, kind="dir", inputs=inputs, also_parent=True)  # results are staged next to it
     render_report(scenarios=args.scenario, data=args.data, lang=args.lang, out_dir=args.out,
                   seed=args.seed, pdf=not args.no_pdf)
     return 0

@@ -8,6 +8,7 @@ key schema (:func:`_allowed`) and the small helpers every other scenario module 
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import Any
@@ -39,6 +40,9 @@ NEED_KEYS = ("indicators", "year", "standardise")
 PARAM_KEYS = ("value", "unit", "source", "illustrative", "note")
 _FREE = "free"  # marker: keys at this level are names (strands, quartiers, indicators)
 _SHARE_TOL = 1e-9
+#: largest amount of money (EUR) a scenario may name: far above any city budget, and small enough
+#: that every amount is exact to the cent in float64 and its cents fit int64 with room for sums
+MAX_EUR = 10**12
 
 # ============================================================================ small helpers
 
@@ -51,6 +55,26 @@ def _is_param(node: Any) -> bool:
 def _v(node: Any) -> Any:
     """The value of a (possibly annotated) leaf."""
     return node["value"] if _is_param(node) else node
+
+
+def _as_float(x: Any) -> float | None:
+    """A number as float (``+-inf`` for integers too large for a float); None for anything else."""
+    if not _is_number(x):
+        return None
+    try:
+        return float(x)
+    except OverflowError:
+        return math.inf if x > 0 else -math.inf
+
+
+def _found(x: Any, limit: int = 80) -> str:
+    """``repr`` of a rejected value, shortened, with a hint for number-like text ("1.0e15")."""
+    from ..data.safe_yaml import number_hint
+
+    r = repr(_thaw(x)) if isinstance(x, (Mapping, list, tuple)) else repr(x)
+    if len(r) > limit:
+        r = r[: limit - 4] + " ..."
+    return r + number_hint(x)
 
 
 def _is_number(x: Any) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import math
 from collections.abc import Iterable, Mapping
+from decimal import Decimal
 from typing import Any
 
 from .scenario_tree import (
@@ -19,13 +20,16 @@ from .scenario_tree import (
     CITIES,
     DEFAULT_NEED_INDICATORS,
     ELIGIBILITY_KEYS,
+    MAX_EUR,
     NEED_TRANSFORMS,
     PARAM_KEYS,
     RULES,
     UNATTRIBUTED,
     _allowed,
+    _as_float,
+    _fmt_eur,
+    _found,
     _hint,
-    _is_number,
     _is_param,
     _strand_path,
     _thaw,
@@ -59,30 +63,48 @@ def _unknown_key_problems(node: Any, prefix: tuple[str, ...], out: list[str]) ->
         _unknown_key_problems(v, prefix + (str(k),), out)
 
 
+def _whole_cents(v: float) -> bool:
+    """True if ``v`` EUR is a whole number of cents (exact decimal test, float noise tolerated)."""
+    c = v * 100
+    if abs(c - round(c)) <= 1e-6:
+        return True
+    return (Decimal(repr(v)) * 100) % 1 == 0
+
+
 def _check_money(x: Any, path: str, out: list[str]) -> float | None:
+    """The amount in EUR (0 <= v <= MAX_EUR, whole cents) or None with a problem appended."""
     v = _v(x)
-    if not _is_number(v) or not math.isfinite(float(v)):
-        out.append(f"{path}: expected an amount in EUR (a finite number), found {v!r}")
+    f = _as_float(v)
+    if f is None or not math.isfinite(f):
+        if f is not None and f > 0:
+            out.append(f"{path}: {_found(v, 40)} EUR is above the maximum of {_fmt_eur(MAX_EUR, 'en')} "
+                       "per amount")
+        else:
+            out.append(f"{path}: expected an amount in EUR (a finite number), found {_found(v)}")
         return None
-    v = float(v)
-    if v < 0:
+    if f < 0:
         out.append(f"{path}: negative money ({v!r} EUR); amounts must be >= 0")
         return None
-    if abs(v * 100 - round(v * 100)) > 1e-6:
+    if f > MAX_EUR:
+        out.append(f"{path}: {v!r} EUR is above the maximum of {_fmt_eur(MAX_EUR, 'en')} per amount "
+                   "(amounts are kept exact in whole cents)")
+        return None
+    if not _whole_cents(f):
         out.append(f"{path}: amounts must be whole cents, found {v!r} EUR")
         return None
-    return v
+    return f
 
 
 def _check_share(x: Any, path: str, out: list[str]) -> float | None:
     v = _v(x)
-    if not _is_number(v) or not math.isfinite(float(v)):
-        out.append(f"{path}: expected a share in [0, 1], found {v!r}")
+    f = _as_float(v)
+    if f is None or not math.isfinite(f):
+        out.append(f"{path}: expected a share in [0, 1], found {_found(v)}")
         return None
-    if not 0.0 <= float(v) <= 1.0:
+    if not 0.0 <= f <= 1.0:
         out.append(f"{path}: share {v!r} outside [0, 1]")
         return None
-    return float(v)
+    return f
 
 
 def _check_ids(ids: Iterable[str], path: str, city: str, known: Mapping[str, str] | None,
@@ -106,8 +128,9 @@ def _validate_tree(tree: Mapping, known: Mapping[str, str] | None) -> list[str]:
         return [f"scenario: expected a mapping, found {type(tree).__name__}"]
     _unknown_key_problems(tree, (), out)
     if "year" in tree and tree["year"] is not None and (
-            not isinstance(_v(tree["year"]), int) or isinstance(_v(tree["year"]), bool)):
-        out.append(f"year: expected a whole year such as 2024, found {_v(tree['year'])!r}")
+            not isinstance(_v(tree["year"]), int) or isinstance(_v(tree["year"]), bool)
+            or not 1900 <= _v(tree["year"]) <= 2100):
+        out.append(f"year: expected a whole year such as 2024, found {_found(_v(tree['year']))}")
     budget = tree.get("budget")
     if not isinstance(budget, Mapping):
         out.append("budget: missing (expected total_eur and city_share)")
@@ -141,11 +164,12 @@ def _validate_tree(tree: Mapping, known: Mapping[str, str] | None) -> list[str]:
             else:
                 ws = []
                 for k, w in ind.items():
-                    w = _v(w)
-                    if not _is_number(w) or not math.isfinite(float(w)):
-                        out.append(f"need_index.indicators.{k}: expected a weight (number), found {w!r}")
+                    w = _as_float(_v(w))
+                    if w is None or not math.isfinite(w):
+                        out.append(f"need_index.indicators.{k}: expected a weight (number), found "
+                                   f"{_found(_v(ind[k]))}")
                     else:
-                        ws.append(float(w))
+                        ws.append(w)
                 if ws and all(w == 0 for w in ws):
                     out.append("need_index.indicators: all weights are 0")
             if ni.get("standardise", "all") not in ("all", "city"):
@@ -186,7 +210,7 @@ def _validate_strand(node: Any, city: str, strand: str, known: Mapping[str, str]
                      out: list[str]) -> None:
     path = _strand_path(city, strand)
     if not isinstance(node, Mapping):
-        out.append(f"{path}: expected the strand's settings (share, rule, ...), found {node!r}")
+        out.append(f"{path}: expected the strand's settings (share, rule, ...), found {_found(node)}")
         return
     rule = node.get("rule")
     if rule not in RULES:
@@ -219,9 +243,10 @@ def _validate_strand(node: Any, city: str, strand: str, known: Mapping[str, str]
     cap_eur = _check_money(node["cap_eur"], f"{path}.cap_eur", out) if "cap_eur" in node and \
         node["cap_eur"] is not None else None
     if "cap_eur_per_capita" in node and node["cap_eur_per_capita"] is not None:
-        v = _v(node["cap_eur_per_capita"])
-        if not _is_number(v) or v < 0:
-            out.append(f"{path}.cap_eur_per_capita: expected EUR per resident >= 0, found {v!r}")
+        v = _as_float(_v(node["cap_eur_per_capita"]))
+        if v is None or not 0 <= v <= MAX_EUR:
+            out.append(f"{path}.cap_eur_per_capita: expected EUR per resident >= 0 (at most "
+                       f"{_fmt_eur(MAX_EUR, 'en')}), found {_found(_v(node['cap_eur_per_capita']))}")
     if floor_eur is not None and cap_eur is not None and cap_eur < floor_eur:
         out.append(f"{path}.cap_eur: cap {cap_eur!r} EUR below floor_eur {floor_eur!r} EUR")
     floors: dict[str, float] = {}
@@ -253,13 +278,13 @@ def _validate_strand(node: Any, city: str, strand: str, known: Mapping[str, str]
         else:
             k = el.get("top_k")
             if k is not None and (not isinstance(k, int) or isinstance(k, bool) or k < 1):
-                out.append(f"{path}.eligibility.top_k: expected a whole number >= 1, found {k!r}")
+                out.append(f"{path}.eligibility.top_k: expected a whole number >= 1, found {_found(k)}")
             mi = el.get("min_index")
-            if mi is not None and (not _is_number(mi) or not math.isfinite(float(mi))):
-                out.append(f"{path}.eligibility.min_index: expected a number, found {mi!r}")
+            if mi is not None and (_as_float(mi) is None or not math.isfinite(_as_float(mi))):
+                out.append(f"{path}.eligibility.min_index: expected a number, found {_found(mi)}")
             mp = el.get("min_population")
-            if mp is not None and (not _is_number(mp) or mp < 0):
-                out.append(f"{path}.eligibility.min_population: expected residents >= 0, found {mp!r}")
+            if mp is not None and (_as_float(mp) is None or not 0 <= _as_float(mp) < math.inf):
+                out.append(f"{path}.eligibility.min_population: expected residents >= 0, found {_found(mp)}")
             qs = el.get("quartiers")
             if qs is not None:
                 if isinstance(qs, str) or not isinstance(qs, (list, tuple)):

@@ -11,7 +11,7 @@ A :class:`Scenario` is a frozen, validated tree (read from YAML with ``yaml.safe
     cities:
       Bremen:
         strands:
-          quartierszentren: {share: 0.525, rule: fixed, amounts: {HB-tenever: 60000, ...}}
+          quartierszentren: {share: 0.525, rule: fixed, amounts: {04011373: 60000, ...}}
 
 Every number may be written plainly or as ``{value, unit, source, illustrative, note}`` (like a
 PolicyEngine parameter). Another scenario lists only its *changes* by dotted path
@@ -36,6 +36,7 @@ import pandas as pd
 from ..errors import ScenarioError
 from .budget import _city_cents, _strand_cents, largest_remainder
 from .scenario_describe import _describe
+from .scenario_files import base_chain, locate, read_scenario_yaml, scenario_error
 from .scenario_tree import (  # the key schema (public names re-exported, see __all__)
     BASE_RULES,
     BUDGET_KEYS,
@@ -104,11 +105,11 @@ class Scenario:
         if "changes" in d:
             bad = [k for k in d if k not in FILE_KEYS]
             if bad:
-                raise ScenarioError("\n".join(f"{k}: unknown key in a scenario diff; {_hint(k, FILE_KEYS)}"
-                                              for k in bad))
+                probs = [f"{k}: unknown key in a scenario diff; {_hint(k, FILE_KEYS)}" for k in bad]
+                raise scenario_error(probs, "\n".join(probs))
             changes = d.get("changes") or {}
             if not isinstance(changes, Mapping):
-                raise ScenarioError("changes: expected dotted path -> value")
+                raise scenario_error(["changes: expected dotted path -> value"], "changes: expected dotted path -> value")
             if isinstance(base, Scenario):
                 base_s = base
             else:
@@ -116,9 +117,16 @@ class Scenario:
                 if bpath is None:
                     from .. import paths
                     bpath = paths.BASELINE_SCENARIO
+                elif not isinstance(bpath, (str, Path)) or not str(bpath).strip():
+                    msg = f"base: expected the file name of the base scenario (text), found {bpath!r}"
+                    raise scenario_error([msg], msg)
                 elif source_file is not None and not Path(bpath).is_absolute():
                     bpath = Path(source_file).parent / bpath
-                base_s = load_scenario(bpath, quartiers=quartiers)
+                try:
+                    base_s = load_scenario(bpath, quartiers=quartiers)
+                except FileNotFoundError:
+                    msg = f"base: scenario file {bpath} not found (a path relative to the scenario file)"
+                    raise scenario_error([msg], msg) from None
             if known is not None:
                 base_s = _replace(base_s, known_quartiers=MappingProxyType(dict(known)))
             out = base_s.with_changes(changes, name=d.get("name"), title=d.get("title"),
@@ -126,7 +134,7 @@ class Scenario:
             return _replace(out, source_file=source_file)
         problems = _validate_tree(d, known)
         if problems:
-            raise ScenarioError(_problems_text(problems, d.get("name")))
+            raise scenario_error(problems, _problems_text(problems, d.get("name")))
         tree = _freeze(_thaw(d))
         name = str(d.get("name", "scenario"))
         base_tree = tree if base is None else (base.tree if isinstance(base, Scenario)
@@ -151,14 +159,14 @@ class Scenario:
             problems += _check_change_path(self.tree, p, v, changes, self.known_quartiers)
         new_name = name or (self.name if not changes else f"{self.name}*")
         if problems:
-            raise ScenarioError(_problems_text(problems, new_name))
+            raise scenario_error(problems, _problems_text(problems, new_name))
         if not changes:
             return _replace(self, name=new_name, title=title or self.title,
                             description=description if description is not None else self.description)
         new_tree = _apply_changes(_thaw(self.tree), changes, new_name)
         problems = _validate_tree(new_tree, self.known_quartiers)
         if problems:
-            raise ScenarioError(_problems_text(problems, new_name))
+            raise scenario_error(problems, _problems_text(problems, new_name))
         merged = {k: v for k, v in self.changes.items()
                   if not any(k == p or k.startswith(p + ".") for p in changes)}
         merged.update({k: _freeze(_thaw(v)) for k, v in changes.items()})
@@ -260,13 +268,14 @@ def _bundled_known() -> Mapping[str, str] | None:
 
 
 def load_scenario(path: str | Path, *, quartiers: pd.DataFrame | Mapping[str, str] | None = None) -> Scenario:
-    """Read a scenario YAML file (``yaml.safe_load`` only) and validate it.
+    """Read a scenario YAML file (the safe reader :mod:`llq_analysis.data.safe_yaml`) and validate it.
 
     A file with a ``changes`` key is a diff applied to ``base`` (a path relative to the file;
-    default: ``baseline.yaml`` next to it, else the bundled baseline).
+    default: ``baseline.yaml`` next to it, else the bundled baseline). Chains of bases are
+    followed up to :data:`~.scenario_files.MAX_BASE_DEPTH` files; a cycle is an error. Problems
+    name the file and the line and column of the value (duplicate keys, alias bombs and Python
+    tags are refused by the reader).
     """
-    import yaml
-
     p = Path(path)
     if not p.exists():
         from .. import paths
@@ -276,13 +285,14 @@ def load_scenario(path: str | Path, *, quartiers: pd.DataFrame | Mapping[str, st
             p = alt
         else:
             raise FileNotFoundError(f"scenario file {path} not found")
-    try:
-        doc = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ScenarioError(f"{p}: not valid YAML ({exc})") from exc
-    if not isinstance(doc, Mapping):
-        raise ScenarioError(f"{p}: expected a YAML mapping at the top level")
-    if "changes" in doc and "base" not in doc and (p.parent / "baseline.yaml").exists():
-        doc = {**doc, "base": "baseline.yaml"}
-    s = Scenario.from_dict(doc, quartiers=quartiers, source_file=str(p))
-    return s
+    with base_chain(p):
+        doc, marks = read_scenario_yaml(p)
+        if "changes" in doc and "base" not in doc and (p.parent / "baseline.yaml").exists():
+            doc = {**doc, "base": "baseline.yaml"}
+        try:
+            return Scenario.from_dict(doc, quartiers=quartiers, source_file=str(p))
+        except ScenarioError as exc:
+            located = locate(exc, p, marks, diff="changes" in doc)
+            if located is exc:
+                raise
+            raise located from None
