@@ -355,3 +355,15 @@ def test_clear_errors(values):
         plot_map(pd.concat([values, values.iloc[:1]]), column="rate")
     with pytest.raises(DataValidationError, match="04010000"):
         plot_map(values, column="rate", highlight=["04010000"])
+
+
+def test_unmapped_ids_are_named_under_the_map_when_asked(values):
+    from llq_analysis.outputs.maps import plot_map
+
+    extra = pd.concat([values, pd.DataFrame({"quartier_id": ["04019998"], "rate": [3.0]})],
+                      ignore_index=True)
+    with pytest.raises(DataValidationError, match="04019998"):
+        plot_map(extra, column="rate")
+    fig = plot_map(extra, column="rate", unmapped="note")
+    assert any("nicht dargestellt: 04019998" in t for t in _texts(fig))
+    assert len(_patches(fig)) == len(values)

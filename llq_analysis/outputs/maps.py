@@ -35,7 +35,8 @@ def plot_map(values, *, column: str, quartier_col: str = "quartier_id", title: s
              labels="auto", n_labels: int = 3, decimals: int | None = None,
              center: float | None = None,
              vmin: float | None = None, vmax: float | None = None, lang: str = "de", ax=None,
-             boundaries=None, figsize: tuple[float, float] = (11.0, 7.2)):
+             boundaries=None, unmapped: str = "raise",
+             figsize: tuple[float, float] = (11.0, 7.2)):
     """Choropleth of ``values[column]`` per Ortsteil; returns the matplotlib Figure.
 
     values: DataFrame with ``quartier_col`` (8-digit Gebietsschlüssel as string) and ``column``
@@ -52,6 +53,8 @@ def plot_map(values, *, column: str, quartier_col: str = "quartier_id", title: s
     map centred there (``RdBu_r``); otherwise sequential (``YlOrRd``); any matplotlib or
     seaborn colour map can be passed as ``cmap``. ax: draw into the
     area of this Axes (it is switched off) instead of a new figure. boundaries: another GeoJSON.
+    unmapped: ``"raise"`` (default) for ids without a polygon, or ``"note"``: leave them out and
+    name them under the map (e.g. 04011121 Handelshäfen, which no boundary file has).
     Raises DataValidationError naming the column and ids for unknown or duplicate ids and for
     non-numeric or infinite values.
     """
@@ -60,9 +63,11 @@ def plot_map(values, *, column: str, quartier_col: str = "quartier_id", title: s
 
     areas, proj = _geometry(None if boundaries is None else str(boundaries))
     table = _as_frame(values, column, quartier_col)
-    vals, supp = _check_values(table, column, quartier_col, areas)
-    supp |= _id_set(suppressed, table, quartier_col, areas, "suppressed")
-    high = _id_set(highlight, table, quartier_col, areas, "highlight")
+    if unmapped not in ("raise", "note"):
+        raise ValueError(f"unmapped must be 'raise' or 'note', got {unmapped!r}")
+    vals, supp, not_drawn = _check_values(table, column, quartier_col, areas, unmapped)
+    supp |= set(_ids(suppressed, table, quartier_col, areas, "suppressed"))
+    high = _ids(highlight, table, quartier_col, areas, "highlight")
     simulated = _is_simulated(provenance, table, column)
 
     if ax is None:
@@ -91,7 +96,10 @@ def plot_map(values, *, column: str, quartier_col: str = "quartier_id", title: s
         sub = "" if name != "bremerhaven" or not proj["enclave"] else "\n" + t("map.enclave", lang)
         pax.set_title(t(f"map.{name}", lang) + sub, fontsize=11 if not sub else 10, loc="left")
     _decorate(panels[0], proj)
-    _colourbar(fig, region, panels, norm, colours, label or column, lang, bool(shown))
+    extend = {(False, False): "neither", (True, False): "min", (False, True): "max",
+              (True, True): "both"}[(bool(shown) and min(shown.values()) < lo,
+                                     bool(shown) and max(shown.values()) > hi)]
+    _colourbar(fig, panels, norm, colours, label or column, lang, bool(shown), extend)
     _legend(fig, panels, areas, vals, supp, high, highlight_label, lang)
     if labels:
         if decimals is None:
@@ -103,6 +111,8 @@ def plot_map(values, *, column: str, quartier_col: str = "quartier_id", title: s
     fig.text(x0 + 0.01 * w, y0 + h - 0.015, title or label or column, ha="left", va="top",
              fontsize=14, fontweight="bold")
     line = t("map.geodata", lang)
+    if not_drawn:
+        line = t("map.not_drawn", lang).format(ids=", ".join(not_drawn)) + "\n" + line
     if source:
         line = f"{t('map.source', lang)}: {source}\n{line}"
     fig.text(x0 + 0.01 * w, y0 + 0.01, line, ha="left", va="bottom", fontsize=8, color="#444444")
@@ -128,7 +138,7 @@ def _as_frame(values, column, quartier_col):
     return values
 
 
-def _check_values(table, column, quartier_col, areas):
+def _check_values(table, column, quartier_col, areas, unmapped="raise"):
     import numpy as np
     import pandas as pd
 
@@ -137,9 +147,10 @@ def _check_values(table, column, quartier_col, areas):
     ids = table[quartier_col].astype(str)
     problems = []
     unknown = sorted(set(ids) - set(areas))
-    if unknown:
+    if unknown and unmapped == "raise":
         problems.append(Problem(quartier_col, "official 8-digit Ortsteil keys of the boundary file "
-                                "(strings such as '04011442'; read CSVs with dtype=str)",
+                                "(strings such as '04011442'; read CSVs with dtype=str; "
+                                "unmapped='note' lists ids without a polygon under the map)",
                                 value=unknown))
     dup = sorted(set(ids[ids.duplicated()]))
     if dup:
@@ -160,13 +171,15 @@ def _check_values(table, column, quartier_col, areas):
             problems.append(Problem(column, "finite numbers", value=sorted(ids[inf])))
     if problems:
         raise DataValidationError(problems, what=f"map values (column {column!r})")
-    vals = dict(zip(ids, num.astype(float), strict=True))
-    return vals, set(ids[marked.to_numpy(dtype=bool)])
+    keep = ids.isin(list(areas)).to_numpy()
+    vals = dict(zip(ids[keep], num.astype(float)[keep], strict=True))
+    return vals, set(ids[marked.to_numpy(dtype=bool) & keep]), unknown
 
 
-def _id_set(spec, table, quartier_col, areas, what) -> set[str]:
+def _ids(spec, table, quartier_col, areas, what) -> list[str]:
+    """Ids from a list or a boolean column, in the given order (first = labelled first)."""
     if spec is None:
-        return set()
+        return []
     if isinstance(spec, str):
         if spec not in table.columns:
             raise DataValidationError([Problem(spec, f"a boolean column for {what}= (or a list of "
@@ -175,9 +188,9 @@ def _id_set(spec, table, quartier_col, areas, what) -> set[str]:
         if col.isna().any() or not all(isinstance(v, (bool,)) or v in (0, 1) for v in col):
             raise DataValidationError([Problem(spec, f"True/False for {what}=",
                                                value=sorted(set(map(str, col))))], what="map values")
-        return set(table.loc[col.astype(bool), quartier_col].astype(str))
-    ids = {str(i) for i in (spec if isinstance(spec, Iterable) else [spec])}
-    unknown = sorted(ids - set(areas))
+        return list(dict.fromkeys(table.loc[col.astype(bool), quartier_col].astype(str)))
+    ids = list(dict.fromkeys(str(i) for i in (spec if isinstance(spec, Iterable) else [spec])))
+    unknown = sorted(set(ids) - set(areas))
     if unknown:
         raise DataValidationError([Problem(what, "official 8-digit Ortsteil keys of the boundary "
                                            "file", value=unknown)], what="map values")
@@ -288,7 +301,7 @@ def _draw_panel(pax, keys, proj, vals, supp, high, norm, colours):
                               linewidth=0.5)
         patch.set_gid(f"quartier:{k}")
         pax.add_artist(patch)  # limits are set by _layout: skip add_patch's costly autoscaling
-    for k in sorted(high & set(keys)):
+    for k in sorted(set(high) & set(keys)):
         outline = PathPatch(proj["paths"][k], facecolor="none", edgecolor="black", linewidth=1.6,
                             zorder=3)
         outline.set_gid(f"highlight:{k}")
@@ -320,7 +333,7 @@ def _tick(x: float, lang: str) -> str:
     return _fmt(x, lang, len(digits))
 
 
-def _colourbar(fig, region, panels, norm, colours, label, lang, any_value):
+def _colourbar(fig, panels, norm, colours, label, lang, any_value, extend):
     if not any_value:
         return
     from matplotlib.cm import ScalarMappable
@@ -330,7 +343,8 @@ def _colourbar(fig, region, panels, norm, colours, label, lang, any_value):
     fh = fig.get_size_inches()[1]
     cax = fig.add_axes((bpos.x0 + 0.1 * bpos.width, bpos.y0 - 0.42 / fh, 0.8 * bpos.width,
                         0.15 / fh))
-    cb = fig.colorbar(ScalarMappable(norm=norm, cmap=colours), cax=cax, orientation="horizontal")
+    cb = fig.colorbar(ScalarMappable(norm=norm, cmap=colours), cax=cax, orientation="horizontal",
+                      extend=extend)
     cb.set_label(label, fontsize=10)
     cb.ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: _tick(x, lang)))
     cb.outline.set_linewidth(0.5)
@@ -360,7 +374,7 @@ def _label_ids(labels, vals, supp, high, proj, n_labels) -> list[str]:
         return [k for _, keys in proj["panels"] for k in keys]
     if labels != "auto":
         return [str(k) for k in labels]
-    order = [k for k in sorted(high)]
+    order = list(high)
     for i, (_, keys) in enumerate(proj["panels"]):
         ranked = sorted((vals[k], k) for k in keys if k in vals and k not in supp
                         and math.isfinite(vals[k]))
@@ -372,6 +386,7 @@ def _label_ids(labels, vals, supp, high, proj, n_labels) -> list[str]:
 def _labels(fig, panels, proj, areas, vals, supp, high, labels, n_labels, decimals, lang):
     """Name (and value) at each area's pole of inaccessibility; shifted or dropped on overlap."""
     import matplotlib.patheffects as pe
+    from matplotlib.text import Text
 
     ids = _label_ids(labels, vals, supp, high, proj, n_labels)
     unknown = sorted(set(ids) - set(areas))
@@ -388,11 +403,16 @@ def _labels(fig, panels, proj, areas, vals, supp, high, labels, n_labels, decima
         v = vals.get(k, math.nan)
         text = name + ("\n" + _fmt(v, lang, decimals) if math.isfinite(v) and k not in supp else "")
         x, y = proj["points"][k]
-        for dx, dy in ((0, 0), (0, 14), (0, -14), (28, 0), (-28, 0)):
+        for dx, dy in ((0, 0), (0, 14), (0, -14), (30, 0), (-30, 0), (24, 12), (-24, 12),
+                       (24, -12), (-24, -12)):
+            leader = None if (dx, dy) == (0, 0) else {"arrowstyle": "-", "lw": 0.6,
+                                                         "color": "#333333", "shrinkA": 0,
+                                                         "shrinkB": 0}
             txt = pax.annotate(text, (x, y), xytext=(dx, dy), textcoords="offset points",
                                ha="center", va="center", fontsize=7.5, linespacing=1.0,
-                               path_effects=halo, zorder=5)
-            box = txt.get_window_extent(renderer).expanded(1.05, 1.1)
+                               path_effects=halo, zorder=5, arrowprops=leader)
+            txt.update_positions(renderer)
+            box = Text.get_window_extent(txt, renderer).expanded(1.05, 1.1)  # without leader
             if not any(box.overlaps(b) for b in placed):
                 placed.append(box)
                 txt.set_gid(f"label:{k}")
