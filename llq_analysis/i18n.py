@@ -320,4 +320,6 @@ LABELS.update({
     "map.source": {"de": "Quelle", "en": "Source"},
     "map.geodata": {"de": "Geodaten: © GeoBasis-DE / Landesamt GeoInformation Bremen (vereinfacht)",
                     "en": "Geodata: © GeoBasis-DE / Landesamt GeoInformation Bremen (simplified)"},
+    "map.not_drawn": {"de": "Ohne Fläche in den Grenzdateien, nicht dargestellt: {ids}",
+                      "en": "No polygon in the boundary files, not drawn: {ids}"},
 })
