@@ -367,3 +367,18 @@ def test_unmapped_ids_are_named_under_the_map_when_asked(values):
     fig = plot_map(extra, column="rate", unmapped="note")
     assert any("nicht dargestellt: 04019998" in t for t in _texts(fig))
     assert len(_patches(fig)) == len(values)
+
+
+@pytest.mark.slow
+def test_run_time_needs_no_geo_library():
+    import os
+    import subprocess
+    import sys
+
+    code = ("import sys, pandas as pd, llq_analysis as llq; a = llq.load_boundaries(); "
+            "llq.neighbours(); llq.plot_map(pd.DataFrame({'quartier_id': list(a), 'v': 1.0}), "
+            "column='v'); print([m for m in ('shapely', 'geopandas', 'pyogrio', 'pyproj', "
+            "'seaborn') if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**os.environ, "MPLBACKEND": "Agg"})
+    assert out.stdout.strip() == "[]", out.stdout
