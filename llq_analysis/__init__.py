@@ -51,6 +51,9 @@ _API: dict[str, str] = {
     "wild_cluster_bootstrap": "impact.inference",
     "randomization_inference": "impact.randomization",
     "compare": "impact.results",
+    "minimum_detectable_effect": "impact.power",
+    "power_curve": "impact.power",
+    "shrink_rates": "impact.shrinkage",
     "EffectResult": "impact.results",
     # before / after
     "compare_before_after": "impact.before_after",
