@@ -139,10 +139,20 @@ def build_boundaries(out: str | os.PathLike = BOUNDARIES_GEOJSON, *,
 
     Deterministic: features sorted by key, fixed property order, no timestamps (a rebuild is
     byte-identical). Returns a summary (counts, file sizes, simplification error, checks).
-    Needs geopandas, shapely >= 2.1 and pyogrio (imported here only).
+    Needs geopandas, shapely >= 2.1 (GEOS >= 3.12), pyogrio and pyproj (imported here only).
     """
-    import numpy as np
-    import shapely
+    try:
+        import geopandas  # noqa: F401  (pyogrio.read_dataframe returns GeoDataFrames)
+        import numpy as np
+        import pyogrio  # noqa: F401
+        import pyproj  # noqa: F401
+        import shapely
+    except ImportError as err:
+        raise ImportError("build_boundaries needs the geo extra (geopandas, shapely >= 2.1, "
+                          f"pyogrio, pyproj): {err}") from err
+    if tuple(int(p) for p in shapely.__version__.split(".")[:2]) < (2, 1):
+        raise ImportError(f"build_boundaries needs shapely >= 2.1 (coverage functions), found "
+                          f"{shapely.__version__}")
 
     out = Path(out)
     source_dir = Path(source_dir)
