@@ -472,3 +472,108 @@ LABELS.update({
                          "share, effects growing over time under staggered starts (TWFE bias) and effects of other "
                          "programmes at the same time."},
 })
+
+# --- power / minimum detectable effect and small-area shrinkage (impact/power.py, impact/shrinkage.py)
+LABELS.update({
+    "method.power_simulation": {"de": "Mindestens erkennbarer Effekt (Placebo-Simulation)",
+                                "en": "Minimum detectable effect (placebo simulation)"},
+    "method.power_analytic": {"de": "Mindestens erkennbarer Effekt (Formel, AR(1)-Fehler)",
+                              "en": "Minimum detectable effect (formula, AR(1) errors)"},
+    "power.unit_pp": {"de": "Prozentpunkten", "en": "percentage points"},
+    "power.unit_pp_nom": {"de": "Prozentpunkte", "en": "percentage points"},
+    "power.headline": {"de": "Mit diesen Daten wäre ein Effekt ab {mde} {units} mit {power} % Wahrscheinlichkeit "
+                             "erkennbar (zweiseitiger Test, Niveau {alpha} %); kleinere Effekte sind nicht "
+                             "ausgeschlossen, sie wären nur meist nicht vom Zufall zu unterscheiden.",
+                       "en": "With these data an effect of {mde} {units} or more would be detected with {power} % "
+                             "probability (two-sided test at {alpha} %); smaller effects are not ruled out, they "
+                             "would mostly be indistinguishable from chance."},
+    "power.directions": {"de": "Anstieg: ab {up}, Rückgang: ab {down} {units}.",
+                         "en": "Increase: from {up}, decrease: from {down} {units}."},
+    "power.per_eur": {"de": "Je EUR pro Einwohner sind das {v} {units} (bei im Mittel {dose} EUR je Einwohner in "
+                            "den geförderten Quartieren; lineare Wirkung angenommen).",
+                      "en": "Per EUR per resident that is {v} {units} (at a mean of {dose} EUR per resident in "
+                            "the funded quartiers; linear effect assumed)."},
+    "power.persons": {"de": "In Personen: etwa {n} Personen in den geförderten Quartieren (Bezugsgröße zusammen "
+                            "{base}).",
+                      "en": "In persons: about {n} persons in the funded quartiers (base together {base})."},
+    "power.design": {"de": "Design: {funded} geförderte von {units} Quartieren; Zeitpunkte mit Werten: {years}.",
+                     "en": "Design: {funded} funded of {units} quartiers; periods with values: {years}."},
+    "power.sim": {"de": "Berechnet aus {n} Placebo-Designs im Vorzeitraum ({window}): das tatsächliche "
+                        "Förder-Zeitmuster, zufälligen Quartieren zugewiesen. Ohne Effekt lehnen {size} % ab "
+                        "(Soll {alpha} %; Monte-Carlo-SE {mc} Prozentpunkte); Monte-Carlo-Intervall der Schwelle {lo} bis {hi}.",
+                  "en": "From {n} placebo designs in the pre-period ({window}): the actual funding timing "
+                        "assigned to random quartiers. Without an effect {size} % reject (target {alpha} %; "
+                        "Monte Carlo SE {mc} percentage points); Monte Carlo interval of the threshold {lo} to {hi}."},
+    "power.sim_vs_analytic": {"de": "Formel (AR(1)-Fehler): {placebo} für dieses Placebo-Fenster, {actual} für "
+                                    "den tatsächlichen Zeitraum mit allen Vorjahren.",
+                              "en": "Formula (AR(1) errors): {placebo} for this placebo window, {actual} for the "
+                                    "actual period with all pre-years."},
+    "power.analytic": {"de": "Formel: (t-Quantil des Tests + t-Quantil der Power) × SE; SE {se} aus "
+                             "AR(1)-Fehlern (rho = {rho} je Zeiteinheit), geschätzt im Vorzeitraum.",
+                       "en": "Formula: (t quantile of the test + t quantile of the power) x SE; SE {se} from "
+                             "AR(1) errors (rho = {rho} per time unit) estimated in the pre-period."},
+    "power.unobserved": {"de": "{n} Zeilen ohne Wert der Zielgröße nicht verwendet (z. B. Jahre ohne Wahl; "
+                               "siehe .dropped).",
+                         "en": "{n} rows without an outcome value not used (e.g. years without an election; "
+                               "see .dropped)."},
+    "power.note_late": {"de": "{n} geförderte(s) Quartier(e) beginnen nach dem letzten Zeitpunkt mit Werten und "
+                              "zählen hier als Vergleich.",
+                        "en": "{n} funded quartier(s) start after the last period with values and count as "
+                              "comparison here."},
+    "power.note_rho": {"de": "Die serielle Korrelation ist mit nur einem Zeitabstand im Vorzeitraum nicht "
+                             "schätzbar: ungünstigster Wert rho = {rho} angenommen (eher zu vorsichtig).",
+                       "en": "Serial correlation cannot be estimated from a single time lag in the pre-period: "
+                             "least favourable rho = {rho} assumed (rather conservative)."},
+    "power.note_capped": {"de": "Der Vorzeitraum hat nur {m} Zeitpunkte: Placebo-Designs mit weniger "
+                                "Nach-Zeitpunkten als das tatsächliche Design.",
+                          "en": "The pre-period has only {m} periods: placebo designs have fewer post periods "
+                                "than the actual design."},
+    "power.note_no_pre": {"de": "{n} geförderte(s) Quartier(e) ohne Werte im Vorzeitraum fehlen in den "
+                                "Placebo-Designs.",
+                          "en": "{n} funded quartier(s) without pre-period values are missing from the "
+                                "placebo designs."},
+    "power.note_degenerate": {"de": "{n} Placebo-Designs ohne Variation der Förderung verworfen.",
+                              "en": "{n} placebo designs without variation in funding discarded."},
+    "power.note_size": {"de": "Ohne Effekt lehnen {size} % der Placebo-Designs ab (Soll {alpha} %): Vortrends "
+                              "oder zu kleine Standardfehler; die Schwelle ist dann zu optimistisch.",
+                        "en": "Without an effect {size} % of placebo designs reject (target {alpha} %): "
+                              "pre-trends or too small SEs; the threshold is then too optimistic."},
+    "power.curve_x": {"de": "angenommener Effekt", "en": "assumed effect"},
+    "power.curve_y": {"de": "Wahrscheinlichkeit, ihn zu erkennen", "en": "probability of detecting it"},
+    "power.mde": {"de": "Mindestens erkennbarer Effekt", "en": "minimum detectable effect"},
+    "method.shrink_beta_binomial": {"de": "Empirischer Bayes (Beta-Binomial-Modell)",
+                                    "en": "Empirical Bayes (beta-binomial model)"},
+    "method.shrink_fay_herriot": {"de": "Empirischer Bayes (Fay-Herriot-Modell)",
+                                  "en": "Empirical Bayes (Fay-Herriot model)"},
+    "shrink.headline": {"de": "Die Raten von {n} Gebieten wurden mit {model} (empirischer Bayes) zum Mittel "
+                              "{target} hin geschätzt: je kleiner die Bezugsgröße, desto stärker, weil kleine "
+                              "Gebiete stärker zufällig schwanken.",
+                        "en": "The rates of {n} areas were estimated with {model} (empirical Bayes) toward the "
+                              "mean {target}: the smaller the base, the more, because small areas fluctuate "
+                              "more by chance."},
+    "shrink.model_beta_binomial": {"de": "einem Beta-Binomial-Modell", "en": "a beta-binomial model"},
+    "shrink.model_fay_herriot": {"de": "einem Fay-Herriot-Modell", "en": "a Fay-Herriot model"},
+    "shrink.target_group": {"de": "ihrer Gruppe ({group})", "en": "of their group ({group})"},
+    "shrink.target_city": {"de": "aller Gebiete", "en": "of all areas"},
+    "shrink.change": {"de": "Änderung in Prozentpunkten: Median {med}, höchstens {max} (Bezugsgröße {base}); "
+                            "unter 1.000 Personen im Mittel {small}, ab 10.000 höchstens {large}.",
+                      "en": "Change in percentage points: median {med}, at most {max} (base {base}); below "
+                            "1,000 persons {small} on average, from 10,000 at most {large}."},
+    "shrink.tau": {"de": "Geschätzte Streuung der wahren Raten zwischen Gebieten: SD {tau} Prozentpunkte.",
+                   "en": "Estimated spread of the true rates between areas: SD {tau} percentage points."},
+    "shrink.note_missing": {"de": "{n} Zeile(n) ohne Rate oder Bezugsgröße: nicht geschätzt, Ergebnis leer "
+                                  "(siehe .dropped).",
+                            "en": "{n} row(s) without rate or base: not estimated, result empty (see .dropped)."},
+    "shrink.note_single": {"de": "{n} Gruppe(n) mit nur einem Gebiet ({groups}): zum Mittel aller Gebiete hin "
+                                 "geschätzt.",
+                           "en": "{n} group(s) with a single area ({groups}): estimated toward the mean of all "
+                                 "areas."},
+    "shrink.note_no_var": {"de": "Keine Streuung der wahren Raten über den Zufall hinaus geschätzt: die Gebiete "
+                                 "erhalten ihr Gruppenmittel.",
+                           "en": "No spread of the true rates beyond chance estimated: areas get their group "
+                                 "mean."},
+    "shrink.note_few": {"de": "{n} Gebiet(e) in einer Schätzzelle mit weniger als 3 Gebieten: unverändert.",
+                        "en": "{n} area(s) in an estimation cell with fewer than 3 areas: unchanged."},
+    "shrink.raw": {"de": "Rohwert", "en": "raw rate"},
+    "shrink.shrunk": {"de": "geschätzt (geschrumpft)", "en": "shrunk estimate"},
+})
