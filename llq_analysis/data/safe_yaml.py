@@ -172,9 +172,9 @@ class _BoundedLoader(yaml.SafeLoader):
 
     # -- constructing: tags -----------------------------------------------------------------------
     def construct_undefined(self, node):
-        raise _mark_error(f"not valid YAML for a {self._what}: tag {_short_tag(node.tag)!r} is not allowed: only plain YAML (mappings, lists, "
-                          "text, numbers, true/false, dates) is read - Python tags such as !!python/object "
-                          "are refused (the file is read like yaml.safe_load)", node.start_mark, cls=YAMLTagError)
+        raise _mark_error(f"not valid YAML for a {self._what}: tag {_short_tag(node.tag)!r} is not allowed "
+                          "(only plain YAML is read: mappings, lists, text, numbers, true/false, dates; "
+                          "Python tags such as !!python/object are refused)", node.start_mark, cls=YAMLTagError)
 
 
 _BoundedLoader.add_constructor(None, _BoundedLoader.construct_undefined)

@@ -98,7 +98,8 @@ def locate(exc: ScenarioError, p: Path, marks: Marks, *, diff: bool) -> Scenario
         path, sep, rest = prob.partition(": ")
         where = _line_of(path, marks, diff) if sep and " " not in path else None
         out.append(f"{path} (line {where[0]}, column {where[1]}): {rest}" if where else prob)
-    head, _, _ = str(exc).partition("\n")
-    new = scenario_error(out, "\n".join([f"{head.rstrip(':')} (file {p}):", *(f"  - {x}" for x in out)]))
+    head = str(exc).partition("\n")[0]
+    head = head[:-1] if head.endswith(":") and "problem(s)" in head else f"{len(out)} problem(s) in scenario"
+    new = scenario_error(out, "\n".join([f"{head} (file {p}):", *(f"  - {x}" for x in out)]))
     new.located = True
     return new
