@@ -108,14 +108,15 @@ def plot_map(values, *, column: str, quartier_col: str = "quartier_id", title: s
                         else 1 if max(map(abs, finite), default=0) >= 1 else 2)
         _labels(fig, panels, proj, areas, vals, supp, high, labels, n_labels, decimals, lang)
     x0, y0, w, h = region
-    fig.text(x0 + 0.01 * w, y0 + h - 0.015, title or label or column, ha="left", va="top",
+    left = panels[0].get_position().x0
+    fig.text(left, y0 + h - 0.015, title or label or column, ha="left", va="top",
              fontsize=14, fontweight="bold")
     line = t("map.geodata", lang)
     if not_drawn:
         line = t("map.not_drawn", lang).format(ids=", ".join(not_drawn)) + "\n" + line
     if source:
         line = f"{t('map.source', lang)}: {source}\n{line}"
-    fig.text(x0 + 0.01 * w, y0 + 0.01, line, ha="left", va="bottom", fontsize=8, color="#444444")
+    fig.text(left, y0 + 0.01, line, ha="left", va="bottom", fontsize=8, color="#444444")
     if simulated:
         from .plots import mark_simulated
 
@@ -269,7 +270,7 @@ def _layout(fig, region, proj):
     (b, bh), (r, rr) = [(e[1] - e[0] + 1.0, e[3] - e[2] + 1.0) for e in proj["extents"]]
     scale = min((rw - 2 * side_in - gap_in) / (b + r), (rh - top_in - bottom_in) / max(bh, rr))
     axes = []
-    left = side_in
+    left = side_in + max(0.0, (rw - 2 * side_in - gap_in - (b + r) * scale) / 2)  # centred
     for (e, wkm, hkm) in zip(proj["extents"], (b, r), (bh, rr), strict=True):
         wi, hi = wkm * scale, hkm * scale
         bottom = rh - top_in - hi
