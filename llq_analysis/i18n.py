@@ -428,3 +428,47 @@ LABELS.update({
     "shrink.raw": {"de": "Rohwert", "en": "raw rate"},
     "shrink.shrunk": {"de": "geschätzt (geschrumpft)", "en": "shrunk estimate"},
 })
+
+# panel preconditions of the impact estimators (impact/_prep.py check_panel)
+LABELS.update({
+    "warn.constant_outcome": {
+        "de": "{what}: die Zielgröße {outcome!r} ist in allen Zeilen gleich ({value}); Schätzwert und "
+              "Standardfehler (0) sagen dann nichts aus - bitte die Spalte prüfen",
+        "en": "{what}: the outcome {outcome!r} is the same in every row ({value}); the estimate and its "
+              "standard error (0) carry no information - check the column"},
+    "warn.outcome_no_within": {
+        "de": "{what}: die Zielgröße {outcome!r} ändert sich in keiner Einheit ({unit}) über die Zeit; die "
+              "Einheiten-Effekte nehmen sie ganz auf, Schätzwert und Standardfehler (0) sagen nichts aus",
+        "en": "{what}: the outcome {outcome!r} never changes over time within a unit ({unit}); the unit "
+              "effects absorb it, so the estimate and its standard error (0) carry no information"},
+})
+
+# spillovers to neighbours (impact/spillover.py)
+LABELS.update({
+    "method.spillover": {"de": "DiD mit Übertragung auf Nachbarn (TWFE)", "en": "DiD with spillovers to neighbours (TWFE)"},
+    "spill.term_direct": {"de": "direkte Wirkung", "en": "direct effect"},
+    "spill.term_spillover": {"de": "Übertragung auf ungeförderte Nachbarn", "en": "spillover on untreated neighbours"},
+    "spill.term_spillover_treated": {"de": "Übertragung unter Geförderten", "en": "spillover among treated"},
+    "spill.exposure_share": {"de": "Anteil geförderter Nachbarn (0 bis 1)", "en": "share of treated neighbours (0 to 1)"},
+    "spill.exposure_count": {"de": "Zahl geförderter Nachbarn", "en": "number of treated neighbours"},
+    "spill.direct": {"de": "Direkte Wirkung der Förderung: {est} (95-%-KI [{lo}, {hi}]; p = {p})",
+                     "en": "Direct effect of funding: {est} (95 % CI [{lo}, {hi}]; p = {p})"},
+    "spill.spillover": {"de": "Übertragung auf ungeförderte Nachbarn je Einheit der Exposition ({exposure}): {est} "
+                              "(95-%-KI [{lo}, {hi}]; p = {p})",
+                        "en": "Spillover on untreated neighbours per unit of exposure ({exposure}): {est} "
+                              "(95 % CI [{lo}, {hi}]; p = {p})"},
+    "spill.spillover_treated": {"de": "Übertragung unter geförderten Einheiten: {est} (95-%-KI [{lo}, {hi}])",
+                                "en": "Spillover among treated units: {est} (95 % CI [{lo}, {hi}])"},
+    "spill.exposed": {"de": "{n} ungeförderte Einheit(en) haben geförderte Nachbarn; {pure} reine Vergleichseinheit(en) "
+                            "(weder gefördert noch benachbart)",
+                      "en": "{n} untreated unit(s) have treated neighbours; {pure} pure control unit(s) "
+                            "(neither treated nor next to a treated unit)"},
+    "spill.note": {"de": "Getrennt wird: die Wirkung in geförderten Einheiten (gegenüber reinen Vergleichseinheiten) "
+                         "und die Wirkung auf ungeförderte Nachbarn. Nicht getrennt: Übertragungen über die "
+                         "angegebenen Nachbarn hinaus oder nicht linear im Anteil, zeitlich wachsende Wirkungen bei "
+                         "gestaffeltem Start (TWFE-Verzerrung) und Effekte anderer Programme im selben Zeitraum.",
+                   "en": "Separated: the effect in funded units (against pure controls) and the effect on untreated "
+                         "neighbours. Not separated: spillovers beyond the listed neighbours or not linear in the "
+                         "share, effects growing over time under staggered starts (TWFE bias) and effects of other "
+                         "programmes at the same time."},
+})

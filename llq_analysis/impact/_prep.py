@@ -13,6 +13,11 @@ Conventions (the same in every estimator of :mod:`llq_analysis.impact`):
   to numbers (numeric labels as they are, others to positions 1..T in sorted/categorical order).
 * **Few treated clusters** (< 10 by default) -> :class:`FewClustersWarning` (cluster-robust and
   wild-bootstrap inference can be unreliable; MacKinnon & Webb 2017, 2018).
+* **Panel preconditions** (:func:`check_panel`, called by every estimator): duplicate unit-time
+  rows, a cohort that changes within a unit, and a funded unit (positive treatment or dose
+  anywhere) without a first funded year are errors naming the unit and time; a constant outcome
+  (or one that never changes within a unit) is a :class:`ConstantOutcomeWarning`, whose text is
+  German in German summaries (:class:`Message`).
 
 Nothing heavy is imported here.
 """
@@ -44,6 +49,45 @@ class FewClustersWarning(ImpactWarning):
 
 class SmallCohortWarning(ImpactWarning):
     """A treatment cohort has a single unit."""
+
+
+class ConstantOutcomeWarning(ImpactWarning):
+    """The outcome does not vary (or not within units): the estimate and its SE are degenerate."""
+
+
+class Message(str):
+    """A warning text that knows its translations: the ``str`` value is English (as every other
+    estimator warning), :meth:`text` gives it in ``lang`` from :data:`llq_analysis.i18n.LABELS`.
+    Results show ``text(lang)`` in ``summary(lang)``."""
+
+    key: str
+    params: dict
+
+    def __new__(cls, key: str, **params):
+        from ..i18n import t
+
+        obj = super().__new__(cls, t(key, "en").format(**params))
+        obj.key = key
+        obj.params = params
+        return obj
+
+    def text(self, lang: str = "de") -> str:
+        from ..i18n import t
+
+        return t(self.key, lang).format(**self.params)
+
+    def __reduce__(self):
+        return (_message, (self.key, self.params))
+
+
+def _message(key: str, params: dict) -> Message:
+    return Message(key, **params)
+
+
+def localized(msg: str, lang: str = "de") -> str:
+    """``msg`` in ``lang`` if it is a :class:`Message`, else unchanged."""
+    text = getattr(msg, "text", None)
+    return text(lang) if callable(text) else str(msg)
 
 
 # -- columns --------------------------------------------------------------------------------
@@ -205,13 +249,18 @@ def parse_cohort(s: pd.Series, time_map: Mapping | None = None, *, what: str = "
 
 
 def require_unit_constant(df: pd.DataFrame, unit: str, column: str, *, what: str = "data") -> None:
-    """Raise if ``column`` (cohort, stratum, eligibility) varies within a unit."""
+    """Raise if ``column`` (cohort, stratum, eligibility) varies within a unit; the message names
+    the unit and two of its values."""
     n = df.groupby(unit, sort=False, observed=True)[column].nunique(dropna=False)
     bad = n[n > 1]
     if len(bad):
-        raise DataValidationError([Problem(column=column, row=u, expected=f"one value per {unit} "
-                                           f"(found {k} different values)") for u, k in bad.head(20).items()],
-                                  what=what)
+        sub = df[df[unit].isin(bad.index[:20])]
+        vals = sub.groupby(unit, sort=False, observed=True)[column].agg(lambda s: list(pd.unique(s))[:2])
+        raise DataValidationError([Problem(column=column, row=u, value=tuple(_fmt_label(v) for v in vals[u]),
+                                           expected=f"one value per {unit} (found {k} different values in "
+                                           f"{unit} {u!r}, e.g. {_fmt_label(vals[u][0])} and "
+                                           f"{_fmt_label(vals[u][1])})")
+                                   for u, k in bad.head(20).items()], what=what)
 
 
 def switching_off(df: pd.DataFrame, *, unit: str, time: str, treatment: str) -> pd.DataFrame:
@@ -258,6 +307,128 @@ def small_cohort_warning(cohort_by_unit: pd.Series, *, what: str = "data") -> st
     return msg
 
 
+# -- panel preconditions (one check for every estimator) -----------------------------------
+_NEVER_TEXT = {"", "0", "0.0", "nan", "None", "<NA>"}
+
+
+def _is_never(s: pd.Series) -> pd.Series:
+    """Cohort values meaning "never funded": 0, missing or empty."""
+    return s.isna() | s.astype(str).str.strip().isin(_NEVER_TEXT)
+
+
+def funding_columns(df: pd.DataFrame, cohort: str | None, explicit: Iterable[str | None] = ()) -> list[str]:
+    """Columns that show funding of a unit: the ``explicit`` treatment/dose columns and, for a cohort
+    column ``<prefix>_first_year`` (schema convention, e.g. ``llq_first_year``), its companions
+    ``<prefix>_funded`` and ``<prefix>_eur_per_capita`` when the panel has them."""
+    cols = [c for c in explicit if c is not None and c in df.columns]
+    if cohort and str(cohort).endswith("_first_year"):
+        prefix = str(cohort)[: -len("_first_year")]
+        cols += [c for c in (f"{prefix}_funded", f"{prefix}_eur_per_capita") if c in df.columns]
+    return list(dict.fromkeys(c for c in cols if c != cohort))
+
+
+def _positive(s: pd.Series) -> np.ndarray:
+    """True where a funding column shows funding (> 0 or True); unreadable values count as no."""
+    if pd.api.types.is_bool_dtype(s):
+        return s.fillna(False).to_numpy(dtype=bool)
+    if not pd.api.types.is_numeric_dtype(s):
+        low = s.astype(str).str.strip().str.lower()
+        s = pd.to_numeric(s.where(~low.isin(["true", "false"]), low.eq("true").astype(float)), errors="coerce")
+    v = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    return np.nan_to_num(v, nan=0.0) > 0
+
+
+def check_panel(df: pd.DataFrame, *, unit: str | None, time: str | None, outcome: str | None = None,
+                cohort: str | None = None, funded: Iterable[str | None] = (), what: str = "data",
+                warn: bool = True) -> list[str]:
+    """The panel precondition check shared by every estimator (issue 14). Returns warning texts.
+
+    Errors (:class:`DataValidationError`, every problem at once, each naming column, unit/row and
+    what was expected):
+
+    1. duplicate ``(unit, time)`` rows (rows with a missing unit or time are left to the
+       missing-value handling);
+    2. ``cohort`` changing within a unit (0 and missing both mean "never" and may mix);
+    3. a funded unit - a positive value in a :func:`funding_columns` column (the ``funded``
+       treatment/dose columns, plus ``<prefix>_funded`` / ``<prefix>_eur_per_capita`` for a
+       cohort ``<prefix>_first_year``) - whose cohort is 0 or missing in every row: it would
+       otherwise silently become a never-treated control.
+
+    Warnings (:class:`ConstantOutcomeWarning`, a :class:`Message`): ``outcome`` constant over all
+    rows where it is observed, or constant within every unit (unit effects absorb it): the
+    estimate and its SE (0) carry no information.
+    """
+    problems: list[Problem] = []
+    if unit is not None and time is not None:
+        ok = df[unit].notna() & df[time].notna()
+        dup = df.duplicated([unit, time], keep=False) & ok
+        if dup.any():
+            sub = df.loc[dup, [unit, time]]
+            counts = sub.groupby([unit, time], sort=False, observed=True).size()
+            for (u, tt), k in list(counts.items())[:20]:
+                rows = list(sub.index[(sub[unit] == u).to_numpy() & (sub[time] == tt).to_numpy()])
+                problems.append(Problem(column=f"{unit}, {time}", row=rows[0] if len(rows) == 1 else tuple(rows),
+                                        value=(u, tt), expected=f"one row per {unit} and {time} (no duplicate "
+                                        f"rows): {unit} {u!r} has {k} rows for {time} {_fmt_label(tt)} "
+                                        f"(rows {rows[:5]})"))
+    if cohort is not None and unit is not None:
+        c = df[cohort]
+        never = _is_never(c)
+        norm = c.where(~never, other=0).astype(object)
+        has_unit = df[unit].notna().to_numpy()
+        g = pd.DataFrame({"u": df[unit].to_numpy()[has_unit], "c": norm.to_numpy()[has_unit]})
+        n_c = g.groupby("u", sort=False)["c"].nunique()
+        for u in n_c.index[(n_c > 1).to_numpy()][:20]:
+            vs = list(pd.unique(g.loc[g["u"] == u, "c"]))
+            a, b = (_fmt_label(v) if not (isinstance(v, (int, float)) and v == 0) else "0/missing" for v in vs[:2])
+            problems.append(Problem(column=cohort, row=u, value=(a, b),
+                                    expected=f"one value per {unit} (the first funded year is constant within "
+                                    f"a unit): {unit} {u!r} has {cohort} {a} and {b} in different rows"))
+        fcols = funding_columns(df, cohort, funded)
+        if fcols:
+            unit_never = never.groupby(df[unit], sort=False).all()
+            pos = {col: _positive(df[col]) for col in fcols}
+            any_pos = np.logical_or.reduce(list(pos.values()))
+            funded_units = pd.Series(any_pos, index=df.index).groupby(df[unit], sort=False).any()
+            bad_units = funded_units.index[funded_units.to_numpy()
+                                           & unit_never.reindex(funded_units.index).fillna(False).to_numpy(bool)]
+            for u in bad_units[:20]:
+                in_u = (df[unit] == u).to_numpy()
+                shown = []
+                for col in fcols:
+                    hit = pos[col] & in_u
+                    if hit.any():
+                        r = df.index[hit][0]
+                        tlab = f" in {time} {_fmt_label(df.at[r, time])}" if time is not None else ""
+                        shown.append(f"{col!r} = {_fmt_label(df.at[r, col])}{tlab}")
+                how = "missing" if df.loc[in_u, cohort].isna().all() else "0 (never funded)"
+                problems.append(Problem(column=cohort, row=u,
+                                        expected=f"a first funded year for {unit} {u!r}: it is funded "
+                                        f"({'; '.join(shown)}) but {cohort!r} is {how}; such a unit would "
+                                        "silently become a never-treated control - set its first funded year "
+                                        "or drop the unit"))
+    if problems:
+        raise DataValidationError(problems, what=what)
+    out: list[str] = []
+    if outcome is not None and outcome in df.columns:
+        y = pd.to_numeric(df[outcome], errors="coerce") if not pd.api.types.is_bool_dtype(df[outcome]) \
+            else df[outcome].astype(float)
+        obs = y.notna()
+        msg = None
+        if obs.sum() >= 1 and y[obs].nunique() == 1:
+            msg = Message("warn.constant_outcome", what=what, outcome=outcome, value=_fmt_label(y[obs].iloc[0]))
+        elif unit is not None and obs.sum() > 1:
+            grp = y[obs].groupby(df.loc[obs, unit], sort=False)
+            within, size = grp.nunique(), grp.size()
+            if len(within) and (within <= 1).all() and (size >= 2).any():
+                msg = Message("warn.outcome_no_within", what=what, outcome=outcome, unit=unit)
+        if msg is not None:
+            if warn:
+                warnings.warn(msg, ConstantOutcomeWarning, stacklevel=3)
+            out.append(msg)
+    return out
+
+
 # -- clusters -------------------------------------------------------------------------------
 def n_treated_clusters(cluster: pd.Series | np.ndarray, treated: pd.Series | np.ndarray) -> int:
     """Number of clusters containing at least one treated observation (``treated != 0``)."""
@@ -284,6 +455,8 @@ def few_clusters_warning(n_treated: int, n_clusters: int | None = None, *,
 
 
 def _fmt_label(v) -> str:
+    if isinstance(v, np.generic):
+        v = v.item()
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
     return str(v)

@@ -29,7 +29,8 @@ def _prepare_staggered(df: pd.DataFrame, *, outcome: str, unit: str, time: str, 
                                "treatment": treatment,
                                **{f"covariate {i + 1}": c for i, c in enumerate(covariates)}}, what=what)
     _prep.require_numeric(df, [outcome, *covariates], what=what)
-    msgs: list[str] = []
+    msgs: list[str] = _prep.check_panel(df, unit=unit, time=time, outcome=outcome, cohort=cohort,
+                                        funded=[treatment], what=what)
     tnum, tmap = _prep.time_index(df[time])
     numeric_time = all(isinstance(k, (int, float, np.integer, np.floating)) for k in tmap)
     g = _prep.parse_cohort(df[cohort], None if numeric_time else tmap, what=what)

@@ -150,7 +150,9 @@ class SynthResult(EffectResult):
 # input preparation shared by SC and SDID
 # =============================================================================================
 def _check_basic(df: pd.DataFrame, *, outcome: str, unit: str, time: str, extra: dict[str, str | None],
-                 numeric: Sequence[str], what: str) -> None:
+                 numeric: Sequence[str], what: str) -> list[str]:
+    """Columns, numeric values, ids in every row, then :func:`._prep.check_panel` (duplicates,
+    constant outcome); returns the warning messages."""
     _prep.require_columns(df, {"outcome": outcome, "unit": unit, "time": time, **extra}, what=what)
     _prep.require_numeric(df, [outcome, *numeric], what=what)
     bad_id = df[unit].isna() | df[time].isna()
@@ -159,12 +161,7 @@ def _check_basic(df: pd.DataFrame, *, outcome: str, unit: str, time: str, extra:
         raise DataValidationError([Problem(column=unit if pd.isna(df.at[r, unit]) else time, row=r,
                                            expected="a unit and a time label in every row") for r in rows],
                                   what=what)
-    dup = df.duplicated([unit, time], keep=False)
-    if dup.any():
-        rows = df.index[dup.to_numpy()][:20]
-        raise DataValidationError([Problem(column=f"{unit}, {time}", row=r, value=(df.at[r, unit], df.at[r, time]),
-                                           expected="one row per unit and time period") for r in rows],
-                                  what=what)
+    return _prep.check_panel(df, unit=unit, time=time, outcome=outcome, what=what)
 
 
 def _wide(df: pd.DataFrame, *, outcome: str, unit: str, time: str, tmap: dict) -> pd.DataFrame:

@@ -67,7 +67,7 @@ def bacon_decomposition(df: pd.DataFrame, *, outcome: str, unit: str, time: str,
     _prep.require_columns(df, {"outcome": outcome, "unit": unit, "time": time, "treatment": treatment},
                           what=what)
     _prep.require_numeric(df, [outcome, treatment], what=what)
-    msgs: list[str] = []
+    msgs: list[str] = _prep.check_panel(df, unit=unit, time=time, outcome=outcome, what=what)
     kept, dropped = _prep.drop_missing(df, [outcome, unit, time, treatment], ids=[unit, time], what=what)[:2]
     tnum, tmap = _prep.time_index(kept[time])
     dv = _prep.as_float(kept[treatment])

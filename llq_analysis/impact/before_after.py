@@ -46,6 +46,7 @@ import numpy as np
 import pandas as pd
 
 from ..i18n import t
+from . import _prep
 from .before_after_result import _GROUPS, _PERIODS, BeforeAfterResult, _years_text
 from .matching import _balance, _match, _slopes
 from .results import data_fingerprint, data_provenance
@@ -169,10 +170,11 @@ def compare_before_after(
     if post[0] <= pre[1]:
         raise ValueError(f"pre={pre} and post={post} overlap or are in the wrong order: "
                          "the post window must start after the pre window ends")
-    dup = panel.duplicated([unit, time])
-    if dup.any():
-        raise ValueError(f"panel has {int(dup.sum())} duplicate ({unit}, {time}) rows, e.g. "
-                         f"{panel.loc[dup, [unit, time]].iloc[0].tolist()}; expected one row per quartier and year")
+    has_cohort = cohort is not None and cohort in panel.columns
+    pre_warns = _prep.check_panel(panel, unit=unit, time=time, outcome=indicator,
+                                  cohort=cohort if has_cohort else None,
+                                  funded=[funded] if isinstance(funded, str) else (), what="compare_before_after",
+                                  warn=False)
 
     funded_ids = _funded_ids(panel, funded, unit)
     if not funded_ids:
@@ -181,7 +183,7 @@ def compare_before_after(
     if not all_ids - funded_ids:
         raise ValueError("every quartier is funded: there are no comparison quartiers")
 
-    warn: list[str] = []
+    warn: list[str] = list(pre_warns)
     years_all = pd.to_numeric(panel[time], errors="coerce")
     bad_time = years_all.isna() | (years_all % 1 != 0)
     if bad_time.any():

@@ -129,7 +129,7 @@ class BeforeAfterResult:
             lines[3] = lines[3].replace(" Prozentpunkte", "").replace(" percentage points", "")
         if self.provenance in ("simulated", "mixed"):
             lines.append(t("simulated_warning", lang))
-        lines.extend(f"! {w}" for w in self.warnings)
+        lines.extend(f"! {w.text(lang) if callable(getattr(w, 'text', None)) else w}" for w in self.warnings)
         return "\n".join(lines)
 
     def __str__(self) -> str:

@@ -77,6 +77,7 @@ def did(df: pd.DataFrame, *, outcome: str, group: str, post: str, cluster: str |
         df, required={"outcome": outcome, "group": group, "post": post, "cluster": cluster},
         numeric=[outcome, group, post], complete=[outcome, group, post, cluster],
         ids=[cluster], what=what)
+    warns += _prep.check_panel(data, unit=None, time=None, outcome=outcome, what=what)
     y = _prep.as_float(data[outcome])
     g = _binary(data, group, what)
     p = _binary(data, post, what)
@@ -166,6 +167,7 @@ def twfe(df: pd.DataFrame, *, outcome: str, unit: str, time: str, treatment: str
                       "cluster": cluster, "weights": weights, **{f"covariate {c}": c for c in covariates}},
         numeric=[outcome, treatment, weights, *covariates],
         complete=[outcome, unit, time, treatment, cluster, weights, *covariates], ids=[unit, time], what=what)
+    warns += _prep.check_panel(df, unit=unit, time=time, outcome=outcome, what=what)
     if weights is not None and (data[weights] < 0).any():
         bad = data.index[(data[weights] < 0).to_numpy()][:10]
         raise DataValidationError([Problem(column=weights, row=r, value=data.at[r, weights],

@@ -99,6 +99,7 @@ def dose_response(df: pd.DataFrame, *, outcome: str, unit: str, time: str, dose:
                                "cluster": cluster, "weights": weights,
                                **{f"covariate {c}": c for c in covariates}}, what=what)
     _prep.require_numeric(df, [dose], what=what)
+    _prep.check_panel(df, unit=unit, time=time, what=what)  # the outcome warning comes from twfe below
     dv = pd.to_numeric(df[dose]).astype(float)
     neg = dv < 0
     if neg.any():

@@ -86,6 +86,8 @@ def event_study(df: pd.DataFrame, *, outcome: str, unit: str, time: str, cohort:
                       "treatment": treatment, **{f"covariate {c}": c for c in covariates}},
         numeric=[outcome, treatment, *covariates],
         complete=[outcome, unit, time, cluster, treatment, *covariates], ids=[unit, time], what=what)
+    warns += _prep.check_panel(df, unit=unit, time=time, outcome=outcome, cohort=cohort, funded=[treatment],
+                               what=what)
     tnum, tmap = _prep.time_index(data[time])
     coh = _prep.parse_cohort(data[cohort], tmap, what=what)
     work = pd.DataFrame({"u": data[unit].to_numpy(), "t": tnum.to_numpy(), "g": coh.to_numpy()},
@@ -173,7 +175,10 @@ def event_study(df: pd.DataFrame, *, outcome: str, unit: str, time: str, cohort:
     post = np.array([r >= 0 for r in periods]) & ok
     if pre.any():
         bp, Vp = b[pre], Vfull[np.ix_(pre, pre)]
-        W = float(bp @ np.linalg.solve(Vp, bp))
+        try:
+            W = float(bp @ np.linalg.solve(Vp, bp))
+        except np.linalg.LinAlgError:  # singular (e.g. a constant outcome: all SEs 0): no test
+            W = math.nan
         k = int(pre.sum())
         ddf = fit.df_t
         pretrend = {"stat": W, "df": k, "pvalue": float(stats.chi2.sf(W, k)), "f_stat": W / k,

@@ -112,6 +112,7 @@ def wild_cluster_bootstrap(df: pd.DataFrame, *, outcome: str, unit: str, time: s
                       "cluster": cluster, **{f"covariate {c}": c for c in covariates}},
         numeric=[outcome, treatment, *covariates],
         complete=[outcome, unit, time, treatment, cluster, *covariates], ids=[unit, time], what=what)
+    warns += _prep.check_panel(df, unit=unit, time=time, outcome=outcome, what=what)
     if reps < 99:
         raise ValueError(f"reps must be at least 99, got {reps}")
     p = fwl_problem(data, outcome=outcome, unit=unit, time=time, treatment=treatment,
@@ -160,9 +161,13 @@ def wild_cluster_bootstrap(df: pd.DataFrame, *, outcome: str, unit: str, time: s
             return num * Q / np.sqrt(c * ss)
 
     def t_obs(b0: float) -> float:
-        return (beta - b0) / se
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return float(np.divide(beta - b0, se))
 
-    if impose_null:
+    if not se > 0:  # degenerate (e.g. a constant outcome, warned above): no bootstrap distribution
+        tstar, pvalue, ci = np.full(V.shape[0], math.nan), math.nan, (math.nan, math.nan)
+        ci_method = "none (standard error 0)"
+    elif impose_null:
         def pval(b0: float) -> float:
             ts = t_draws(b0)
             return float(np.mean(np.abs(ts) >= abs(t_obs(b0)) * (1 - 1e-10)))

@@ -64,6 +64,7 @@ def randomization_inference(df: pd.DataFrame, *, outcome: str, unit: str, time: 
                       "eligible": eligible, "cluster": cluster, **{f"covariate {c}": c for c in covariates}},
         numeric=[outcome, *covariates],
         complete=[outcome, unit, time, strata, eligible, cluster, *covariates], ids=[unit, time], what=what)
+    warns += _prep.check_panel(df, unit=unit, time=time, outcome=outcome, cohort=cohort, what=what)
     tnum, tmap = _prep.time_index(data[time])
     coh = _prep.parse_cohort(data[cohort], tmap, what=what)
     work = pd.DataFrame({unit: data[unit].to_numpy(), "_g": coh.to_numpy()}, index=data.index)

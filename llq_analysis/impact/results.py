@@ -130,8 +130,8 @@ class EffectResult:
             lines.append(f"{t('inference', lang)}: {self.spec['inference']}")
         if self.provenance == "simulated":
             lines.append(t("simulated_warning", lang))
-        for w in self.warnings:
-            lines.append(f"! {w}")
+        for w in self.warnings:  # a Message (impact/_prep.py) knows its German text
+            lines.append(f"! {w.text(lang) if callable(getattr(w, 'text', None)) else w}")
         if self.dropped is not None and len(self.dropped):
             lines.append(f"! {t('dropped_rows', lang)}: {len(self.dropped)}")
         return "\n".join(lines)

@@ -238,7 +238,7 @@ def synthetic_did(df: pd.DataFrame, *, outcome: str, unit: str, time: str, treat
     what = "synthetic_did"
     if se_method not in ("placebo", "jackknife"):
         raise ValueError(f"se_method must be 'placebo' or 'jackknife', got {se_method!r}")
-    _check_basic(df, outcome=outcome, unit=unit, time=time, extra={"treatment": treatment},
+    pre_warns = _check_basic(df, outcome=outcome, unit=unit, time=time, extra={"treatment": treatment},
                  numeric=[treatment], what=what)
     tnum, tmap = _prep.time_index(df[time])
     d = pd.DataFrame({"u": df[unit].to_numpy(), "t": tnum.to_numpy(), "y": _prep.as_float(df[outcome]),
@@ -288,7 +288,7 @@ def synthetic_did(df: pd.DataFrame, *, outcome: str, unit: str, time: str, treat
         for key in ("tau", "omega", "lambda", "controls", "treated"):
             p[key] = p[key][0]
     units = list(Yw.index)
-    warns: list[str] = []
+    warns: list[str] = list(pre_warns)
     n_tr = int(np.isfinite(cohort).sum())
     n_co = int((~np.isfinite(cohort)).sum())
 

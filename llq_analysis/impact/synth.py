@@ -200,7 +200,7 @@ def synthetic_control(df: pd.DataFrame, *, outcome: str, unit: str, time: str, t
 
     what = "synthetic_control"
     pred_cols = [p if isinstance(p, str) else p[0] for p in (predictors or [])]
-    _check_basic(df, outcome=outcome, unit=unit, time=time,
+    pre_warns = _check_basic(df, outcome=outcome, unit=unit, time=time,
                  extra={f"predictor {c}": c for c in pred_cols}, numeric=pred_cols, what=what)
     units_all = list(pd.unique(df[unit]))
     if treated_unit not in set(units_all):
@@ -239,7 +239,7 @@ def synthetic_control(df: pd.DataFrame, *, outcome: str, unit: str, time: str, t
         raise DataValidationError([Problem(column=outcome, row=(treated_unit, m),
                                            expected="an outcome value for the treated unit in every period "
                                            "(fill or shorten the panel)") for m in miss], what=what)
-    warns: list[str] = []
+    warns: list[str] = list(pre_warns)
     dropped_rows = []
     incomplete = [d for d in donor_list if W[d].isna().any()]
     if incomplete:
