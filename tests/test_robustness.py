@@ -138,6 +138,21 @@ CASES = {
                              "  cities.Bremen.strands.quartierszentren.share: 1.5\n"),
         ["many.yaml", "2 problem(s)", "budget.total_eur (line 3, column 21): negative money",
          "quartierszentren.share (line 4, column 49): share 1.5 outside [0, 1]"]),
+    "scenario: !include is not YAML": (
+        lambda t, c, m: load(t, "inc.yaml", "name: i\nchanges: !include other.yaml\n"),
+        ["inc.yaml", "line 2", "column 10", "tag '!include' is not allowed"]),
+    "scenario: two documents in one file": (
+        lambda t, c, m: load(t, "two.yaml", DIFF + "  budget.total_eur: 1000\n---\nname: y\n"),
+        ["two.yaml", "line 4", "expected a single document"]),
+    "scenario: recursive alias": (
+        lambda t, c, m: load(t, "rec.yaml", "name: r\nx: &x [1, *x]\nchanges: {}\n"),
+        ["rec.yaml", "line 2", "alias *x", "recursive"]),
+    "scenario: a list as a key": (
+        lambda t, c, m: load(t, "key.yaml", "name: k\nchanges:\n  ? [budget, total_eur]\n  : 5\n"),
+        ["key.yaml", "line 3", "a mapping key must be text or a number"]),
+    "scenario: year as text": (
+        lambda t, c, m: load(t, "year.yaml", DIFF + "  year: 2e3\n"),
+        ["year.yaml", "year (line 3, column 9)", "expected a whole year such as 2024", "'2e3' is text"]),
     # money (API and file)
     "money: 1e18 EUR": (lambda t, c, m: with_change({"budget.total_eur": 1e18}),
                         ["budget.total_eur", "above the maximum of 1,000,000,000,000 EUR"]),
@@ -204,6 +219,27 @@ CASES = {
     "out: directory not writable (build-panel)": (
         lambda t, c, m: build(t, c, MAPPING, out=_unwritable_dir(t) / "sub" / "panel.csv"),
         ["--out", "panel.csv", "cannot write into directory", "expected a writable directory"]),
+    "scenario (CLI report): base cycle, before any work": (
+        lambda t, c, m: (scen_file(t, "b.yaml", "name: b\nbase: a.yaml\nchanges: {budget.total_eur: 2}\n"),
+                         scen_file(t, "a.yaml", "name: a\nbase: b.yaml\nchanges: {budget.total_eur: 1}\n"),
+                         m.setattr("llq_analysis.outputs.report.render._execute",
+                                   lambda *a, **k: pytest.fail("the report notebook ran")),
+                         cli(c, ["report", "--no-pdf", "--scenario", str(t / "a.yaml"), "--out", str(t / "r")]))[3],
+        ["llq report", "a.yaml", "key 'base'", "cycle", "b.yaml -> "]),
+    "out: empty path": (
+        lambda t, c, m: build(t, c, MAPPING, out=""),
+        ["--out", "empty path", "expected a file name"]),
+    "out: overview into an unwritable directory, before any work": (
+        lambda t, c, m: (m.setattr("llq_analysis.outputs.overview.write_overview",
+                                   lambda *a, **k: pytest.fail("write_overview ran")),
+                         cli(c, ["overview", "--out", str(_unwritable_dir(t) / "ov")]))[1],
+        ["llq overview", "--out", "cannot write into directory", "permission denied"]),
+    "out: report over its own scenario file": (
+        lambda t, c, m: (m.setattr("llq_analysis.outputs.report.render.render_report",
+                                   lambda **kw: pytest.fail("render_report ran")),
+                         cli(c, ["report", "--no-pdf", "--scenario", str(paths.BASELINE_SCENARIO),
+                                 "--out", str(paths.BASELINE_SCENARIO)]))[1],
+        ["llq report", "baseline.yaml would overwrite an input file"]),
     "out: overview into a file": (
         lambda t, c, m: cli(c, ["overview", "--out", str(scen_file(t, "o.html", "x"))]),
         ["llq overview", "o.html exists and is a file", "expected a directory"]),
