@@ -46,6 +46,21 @@ def test_random_documents_read_like_safe_load(doc, flow):
     assert parse_yaml(text) == yaml.safe_load(text) == doc
 
 
+containers = st.one_of(st.lists(documents, min_size=1, max_size=3), st.dictionaries(keys, documents, min_size=1,
+                                                                                  max_size=3))
+
+
+@settings(max_examples=n(100), **SETTINGS)
+@given(st.lists(containers, min_size=1, max_size=3), st.lists(st.integers(0, 5), min_size=2, max_size=6))
+def test_random_documents_with_aliases_read_like_safe_load(pool, picks):
+    """Shared sub-documents are dumped as anchors and aliases; they read back as safe_load reads them."""
+    doc = {f"k{i}": pool[j % len(pool)] for i, j in enumerate(picks)}
+    text = yaml.safe_dump(doc, allow_unicode=True)
+    if len({j % len(pool) for j in picks}) < len(picks):
+        assert "*id" in text  # the dump really contains aliases
+    assert parse_yaml(text) == yaml.safe_load(text) == doc
+
+
 def _emit(pairs: list[tuple[str, int]]) -> str:
     return "".join(f"{json.dumps(k)}: {v}\n" for k, v in pairs)  # JSON strings are YAML strings
 
