@@ -103,9 +103,11 @@ def _nearest(key: str, options: Iterable[str]) -> str | None:
 
 
 def _hint(key: str, options: Iterable[str], prefix: str = "") -> str:
+    options = [str(o) for o in options]
     near = _nearest(key, options)
     if near is None:
-        return f"valid keys: {', '.join(map(str, options)) or '(none)'}"
+        shown = ", ".join(options[:12]) + (f", ... ({len(options)} in all)" if len(options) > 12 else "")
+        return f"valid keys: {shown or '(none)'}"
     return f"nearest valid key: {prefix + near!r}"
 
 
