@@ -279,6 +279,37 @@ def test_ctrl_c_during_build_panel_exits_130_and_leaves_nothing(tmp_path, capsys
     assert list(out.iterdir()) == []
 
 
+def test_sigterm_during_build_panel_exits_143_and_leaves_nothing(tmp_path, capsys, monkeypatch):
+    import os
+    import signal
+
+    def terminated(self, fh, **kw):
+        fh.write("quartier_id,city,ye")
+        os.kill(os.getpid(), signal.SIGTERM)  # e.g. a service manager stopping the job
+        fh.write("ar\n")  # the handler raises at the latest here
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", terminated)
+    before = signal.getsignal(signal.SIGTERM)
+    out = tmp_path / "o"
+    out.mkdir()
+    err = build(tmp_path, capsys, MAPPING, out=out / "p.csv", code=128 + signal.SIGTERM)
+    assert "stopped by SIGTERM" in err and "Traceback" not in err
+    assert list(out.iterdir()) == []
+    assert signal.getsignal(signal.SIGTERM) is before  # handler restored
+
+
+@needs_bundled
+def test_ctrl_c_during_report_removes_its_temporary_directory(tmp_path, capsys, monkeypatch):
+    def interrupted(nb_out, *a, **k):
+        Path(nb_out).write_text("{}", encoding="utf-8")  # the notebook is half-way
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("llq_analysis.outputs.report.render._execute", interrupted)
+    err = cli(capsys, ["report", "--no-pdf", "--out", str(tmp_path / "r")], code=130)
+    assert "interrupted (Ctrl-C)" in err and "Traceback" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # no report dir, no .llq-report-* staging dir
+
+
 def test_unexpected_error_is_one_message_unless_debug(tmp_path, capsys, monkeypatch):
     def boom(*a, **k):
         raise RuntimeError("something nobody expected")

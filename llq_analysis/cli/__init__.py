@@ -4,9 +4,10 @@ Each subcommand imports what it needs when it runs, so ``llq --help`` is quick. 
 write check their output path first (:mod:`.paths_check`), before any work.
 
 Exit codes: 0 ok; 1 invalid input or a failure (a message on stderr naming the file, line and
-what was expected - never a traceback); 2 usage error (argparse); 130 interrupted (Ctrl-C;
-temporary files are removed, nothing half-written is left). ``llq --debug <command> ...`` (or
-``--debug`` after the command) shows the Python traceback instead, for bug reports.
+what was expected - never a traceback); 2 usage error (argparse); 130 interrupted (Ctrl-C),
+128 + n after signal n (SIGTERM 143, SIGHUP 129) - temporary files are removed, nothing
+half-written is left. ``llq --debug <command> ...`` (or ``--debug`` after the command) shows the
+Python traceback instead, for bug reports.
 """
 
 from __future__ import annotations
@@ -70,16 +71,52 @@ def _message(exc: BaseException, command_name: str) -> str:
     return text
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM/SIGHUP while a command runs: unwinds like Ctrl-C, so temporary files are removed."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _on_terminate(signum, _frame):
+    raise _Terminated(signum)
+
+
+def _catch_termination() -> dict:
+    """Turn SIGTERM/SIGHUP into :class:`_Terminated` (main thread only); the previous handlers."""
+    import signal
+
+    previous = {}
+    for name in ("SIGTERM", "SIGHUP"):
+        sig = getattr(signal, name, None)
+        if sig is None:
+            continue
+        try:
+            previous[sig] = signal.signal(sig, _on_terminate)
+        except (ValueError, OSError):  # not the main thread, or not allowed here
+            pass
+    return previous
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``llq`` with ``argv`` (default: the command line); returns the exit code."""
+    import signal
+
     args = _parser().parse_args(argv)  # a usage error exits with code 2 (argparse)
     debug = getattr(args, "debug", False)
+    previous = _catch_termination()
     try:
         return int(args._func(args) or 0)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         if debug:
             raise
         sys.stdout.flush()
+        if isinstance(exc, _Terminated):
+            name = signal.Signals(exc.signum).name
+            print(f"\nllq {args.command}: stopped by {name}; temporary files were removed, no output was "
+                  "left half-written", file=sys.stderr)
+            return 128 + exc.signum
         print(f"\nllq {args.command}: interrupted (Ctrl-C); temporary files were removed, no output "
               "was left half-written", file=sys.stderr)
         return 130
@@ -89,3 +126,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.flush()
         print(f"llq {args.command}: {_message(exc, args.command)}", file=sys.stderr)
         return 1
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
