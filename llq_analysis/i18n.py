@@ -423,8 +423,21 @@ LABELS.update({
                                  "erhalten ihr Gruppenmittel.",
                            "en": "No spread of the true rates beyond chance estimated: areas get their group "
                                  "mean."},
+    "shrink.note_adjusted": {"de": "Die Momentenschätzung ergab keine Streuung zwischen den Gebieten; statt alle "
+                                   "Gebiete auf das Gruppenmittel zu setzen, wurde die angepasste Likelihood "
+                                   "(Li & Lahiri 2010) verwendet.",
+                             "en": "The moment estimate found no spread between areas; instead of setting every "
+                                   "area to its group mean the adjusted likelihood (Li & Lahiri 2010) was used."},
     "shrink.note_few": {"de": "{n} Gebiet(e) in einer Schätzzelle mit weniger als 3 Gebieten: unverändert.",
                         "en": "{n} area(s) in an estimation cell with fewer than 3 areas: unchanged."},
+    "shrink.note_raw": {"de": "{n} Zeile(n) mit Rate, aber ohne Bezugsgröße: Rohwert beibehalten (siehe .dropped).",
+                        "en": "{n} row(s) with a rate but no base: raw rate kept (see .dropped)."},
+    "shrink.need_note": {"de": "Bedarfsindex aus geglätteten Raten: Quartiere mit wenigen Einwohnern wurden zum "
+                               "Mittel {target} hin geschätzt (empirischer Bayes, {model}), damit Zufallsschwankungen "
+                               "sie nicht an die Spitze bringen.",
+                         "en": "Need index from smoothed rates: quartiers with few residents were estimated toward "
+                               "the mean {target} (empirical Bayes, {model}), so that chance fluctuations do not put "
+                               "them at the top."},
     "shrink.raw": {"de": "Rohwert", "en": "raw rate"},
     "shrink.shrunk": {"de": "geschätzt (geschrumpft)", "en": "shrunk estimate"},
 })
