@@ -119,6 +119,8 @@ def test_single_area_groups_shrink_to_the_overall_mean():
     res = llq.shrink_rates(df, rate="rate", base="n", group="grp")
     pooled = (df["rate"] * df["n"]).sum() / df["n"].sum()
     assert res.frame.loc[0, "rate_prior"] == pytest.approx(pooled)
+    city = llq.shrink_rates(df, rate="rate", base="n")   # the lone area is shrunk as with group=None
+    assert res.frame.loc[0, "rate_shrunk"] == pytest.approx(city.frame.loc[0, "rate_shrunk"])
     assert any("nur einem Gebiet" in w for w in res.warnings)
 
 
@@ -136,6 +138,10 @@ def test_missing_values_are_reported_not_dropped():
     pd.testing.assert_frame_equal(df, before)   # input not mutated
     with pytest.raises(DataValidationError, match="missing='report'"):
         llq.shrink_rates(df, rate="rate", base="n", missing="error")
+    raw = llq.shrink_rates(df, rate="rate", base="n", missing="raw")
+    assert raw.frame.loc[12, "rate_shrunk"] == df.loc[12, "rate"] and raw.frame.loc[12, "rate_weight"] == 1
+    assert raw.frame.loc[[3, 8], "rate_shrunk"].isna().all()
+    assert "base missing: raw rate kept" in set(raw.dropped["reason"])
 
 
 def test_bad_values_give_clear_errors():

@@ -23,8 +23,14 @@ has a variance) and ``theta_i = mu_g + v_i``, ``v_i ~ N(0, A)``. ``A`` from the 
 equation ``sum_i (y_i - mu_g(A))^2 / (A + D_i) = k - G``; EBLUP weight ``A / (A + D_i)``; posterior
 SE ``sqrt(g1 + g2)`` (Prasad & Rao 1990; without the term for the estimation of ``A``).
 
+When the moment (or ML) estimate of the between-area variance is 0 - which would set every
+area, however large, to its group mean - the adjusted likelihood ``L(rho) rho`` (beta-binomial)
+or ``L_R(A) A`` (Fay-Herriot, residual likelihood) is maximised instead, which is always
+positive (Li & Lahiri 2010, J. Multivariate Anal. 101); the result states it.
+
 Groups with a single area carry no information on their own mean: such areas shrink toward
-the mean of all areas instead (stated in the result). Nothing is dropped silently.
+the mean of all areas instead, with the spread estimated from all areas as one group (stated
+in the result). Nothing is dropped silently.
 """
 
 from __future__ import annotations
@@ -144,8 +150,8 @@ def _check(df: pd.DataFrame, rate: str, base: str, group: str | None, by: str | 
     if missing == "error" and miss.any():
         probs += [Problem(column=f"{rate}/{base}", row=i, expected="a rate and a base (missing='report' "
                           "leaves such rows unshrunk and reports them)") for i in df.index[miss][:20]]
-    if missing not in ("report", "error"):
-        probs.append(Problem(column=None, value=missing, expected="missing='report' or 'error'"))
+    if missing not in ("report", "error", "raw"):
+        probs.append(Problem(column=None, value=missing, expected="missing='report', 'raw' or 'error'"))
     if probs:
         raise DataValidationError(probs, what=what)
     return r / 100, n, miss
@@ -194,8 +200,19 @@ def _beta_binomial_fit(p, n, g, estimator):
         rho = float(special.expit(opt.x[G]))
         rho = 0.0 if rho < 1e-8 else rho
     rho = float(min(max(rho, 0.0), 1 - _EPS))
+    adjusted = rho < 1e-6
+    if adjusted:  # boundary: adjusted likelihood L(rho) * rho keeps rho > 0 (Li & Lahiri 2010)
+        mi = mu[g]
+
+        def neg(tl):
+            r = math.exp(tl)
+            M = (1 - r) / r
+            a, b = mi * M, (1 - mi) * M
+            return -float(np.sum(special.betaln(x + a, n - x + b) - special.betaln(a, b))) - tl
+        rho = float(math.exp(optimize.minimize_scalar(neg, bounds=(math.log(1e-8), math.log(0.5)),
+                                                      method="bounded").x))
     tau = math.sqrt(rho * float(np.average(mu[g] * (1 - mu[g]), weights=n)))
-    return mu[g], rho, {"rho": rho, "tau_pp": 100 * tau}
+    return mu[g], rho, {"rho": rho, "tau_pp": 100 * tau, "adjusted": adjusted}
 
 
 def _fh_apply(p, n, mu, A, var_mu):
@@ -224,15 +241,22 @@ def _fay_herriot_fit(p, n, g):
         m, w, _ = means(A)
         return float(np.sum(w * (p - m[g]) ** 2)) - (k - G)
 
-    if k - G <= 0 or eq(0.0) <= 0:
-        A = 0.0
+    adjusted = k - G <= 0 or eq(0.0) <= 0
+    if adjusted:  # boundary: adjusted residual likelihood L_R(A) * A keeps A > 0 (Li & Lahiri 2010)
+        def neg(tl):
+            A = math.exp(tl)
+            m, w, sw = means(A)
+            return 0.5 * (float(np.sum(np.log(A + D))) + float(np.sum(np.log(sw)))
+                          + float(np.sum(w * (p - m[g]) ** 2))) - tl
+        hi = math.log(max(float(np.var(p)), float(np.mean(D)), 1e-8) * 10)
+        A = float(math.exp(optimize.minimize_scalar(neg, bounds=(math.log(1e-12), hi), method="bounded").x))
     else:
         hi = max(float(np.var(p)), 1e-8)
         while eq(hi) > 0:
             hi *= 4
         A = float(optimize.brentq(eq, 0.0, hi, xtol=1e-14))
     m, _, sw = means(A)
-    return m[g], A, 1 / sw[g], {"A": A, "tau_pp": 100 * math.sqrt(A)}
+    return m[g], A, 1 / sw[g], {"A": A, "tau_pp": 100 * math.sqrt(A), "adjusted": adjusted}
 
 
 def _shrink_cell(p, n, labels, method, estimator):
@@ -253,18 +277,18 @@ def _shrink_cell(p, n, labels, method, estimator):
         mu, rho, par = _beta_binomial_fit(p[core], n[core], g, estimator)
         est[core], w[core], se[core] = _bb_apply(p[core], n[core], mu, rho)
         prior[core] = mu
-        if lone.any():
+        if lone.any():  # the spread around the overall mean, from all areas as one group
+            _, rho_all, _ = _beta_binomial_fit(p, n, np.zeros(k, int), estimator)
             prior[lone] = pooled
-            est[lone], w[lone], se[lone] = _bb_apply(p[lone], n[lone], prior[lone], rho)
+            est[lone], w[lone], se[lone] = _bb_apply(p[lone], n[lone], prior[lone], rho_all)
     else:
         mu, A, var_mu, par = _fay_herriot_fit(p[core], n[core], g)
         est[core], w[core], se[core] = _fh_apply(p[core], n[core], mu, A, var_mu)
         prior[core] = mu
-        if lone.any():
-            prior[lone] = pooled
-            D = pooled * (1 - pooled) / n
-            var_all = 1 / np.sum(1 / (A + D))
-            est[lone], w[lone], se[lone] = _fh_apply(p[lone], n[lone], prior[lone], A, var_all)
+        if lone.any():  # the spread around the overall mean, from all areas as one group
+            mu_all, A_all, var_all, _ = _fay_herriot_fit(p, n, np.zeros(k, int))
+            prior[lone] = mu_all[lone]
+            est[lone], w[lone], se[lone] = _fh_apply(p[lone], n[lone], prior[lone], A_all, var_all[lone])
     par.update({"n_areas": k, "n_groups": (int(g.max()) + 1) if len(g) else 0, "n_single": int(lone.sum())})
     return est, w, se, prior, par, lone
 
@@ -284,7 +308,8 @@ def shrink_rates(df: pd.DataFrame, *, rate: str, base: str | None = None, group:
     method : ``"beta_binomial"`` or ``"fay_herriot"`` (see the module docstring)
     estimator : beta-binomial only: ``"moments"`` (Williams 1982) or ``"ml"`` (marginal ML)
     missing : ``"report"`` (rows without rate or base stay unshrunk with NaN and are listed in
-        ``dropped``) or ``"error"``
+        ``dropped``), ``"raw"`` (as report, but a row with a rate and no base keeps its raw rate,
+        weight 1) or ``"error"``
     suffix : column prefix for the new columns (default ``rate``)
 
     Returns
@@ -325,13 +350,17 @@ def shrink_rates(df: pd.DataFrame, *, rate: str, base: str | None = None, group:
         if lone.any():
             singles |= set(labels[lone])
         est[idx], wgt[idx], se[idx], prior[idx] = e, w, s, m
-        if par["tau_pp"] == 0:
-            notes.append(("shrink.note_no_var", {}))
+        if par["adjusted"]:
+            notes.append(("shrink.note_adjusted", {}))
         params.append({"cell": "all" if by is None else df[by].iloc[idx[0]], **par})
     if singles:
         notes.append(("shrink.note_single", {"n": len(singles), "groups": ", ".join(map(str, sorted(singles)))}))
     if miss.any():
         notes.append(("shrink.note_missing", {"n": int(miss.sum())}))
+    keep_raw = miss & ~np.isnan(p) if missing == "raw" else np.zeros(len(p), bool)
+    if keep_raw.any():
+        est[keep_raw], wgt[keep_raw] = p[keep_raw], 1.0
+        notes.append(("shrink.note_raw", {"n": int(keep_raw.sum())}))
     out[f"{pre}_shrunk"] = 100 * est
     out[f"{pre}_weight"] = wgt
     out[f"{pre}_se"] = 100 * se
@@ -340,7 +369,7 @@ def shrink_rates(df: pd.DataFrame, *, rate: str, base: str | None = None, group:
     dropped.insert(0, "row", df.index[miss])
     dropped["missing"] = [", ".join(c for c, v in ((rate, a), (base, b)) if v)
                           for a, b in zip(np.isnan(p[miss]), np.isnan(n[miss]), strict=True)]
-    dropped["reason"] = "rate or base missing: not shrunk"
+    dropped["reason"] = np.where(keep_raw[miss], "base missing: raw rate kept", "rate or base missing: not shrunk")
     spec = {"rate": rate, "base": base, "group": group, "by": by, "method": method, "estimator": estimator}
     uniq = list(dict.fromkeys((k, tuple(sorted(v.items()))) for k, v in notes))
     return ShrinkageResult(method=method, rate=rate, base=base, group=group, frame=out,
