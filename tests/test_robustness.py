@@ -310,6 +310,35 @@ def test_ctrl_c_during_report_removes_its_temporary_directory(tmp_path, capsys, 
     assert sorted(p.name for p in tmp_path.iterdir()) == []  # no report dir, no .llq-report-* staging dir
 
 
+@pytest.mark.slow
+@needs_bundled
+def test_real_ctrl_c_while_the_report_notebook_runs(tmp_path):
+    """A real SIGINT to ``llq report`` (asyncio must not swallow it): exit 130, nothing left behind."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-m", "llq_analysis.cli", "report", "--no-pdf", "--out",
+                             str(tmp_path / "r")], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        t0 = time.monotonic()
+        for line in proc.stdout:  # wait until the notebook runs (a kernel is up)
+            if "Notebook" in line or time.monotonic() - t0 > 120:
+                break
+        time.sleep(2)
+        proc.send_signal(signal.SIGINT)
+        rc = proc.wait(timeout=60)
+        err = proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert rc == 130, err
+    assert "interrupted (Ctrl-C)" in err and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []  # neither the report directory nor its staging directory
+
+
 def test_unexpected_error_is_one_message_unless_debug(tmp_path, capsys, monkeypatch):
     def boom(*a, **k):
         raise RuntimeError("something nobody expected")
@@ -334,7 +363,7 @@ def test_largest_budget_is_split_to_the_cent():
     import llq_analysis as llq
 
     s = load_scenario(paths.BASELINE_SCENARIO).with_changes({"budget.total_eur": 999_999_999_999.99})
-    a = llq.allocate(s, llq.load_quartiers(), panel=llq.load_panel())
+    a = llq.allocate(s, llq.load_quartiers(), panel=llq.load_demo_panel())
     assert int(a["amount_cents"].sum()) == 99_999_999_999_999
     b = s.strand_budgets()
     assert round(b["budget_eur"].sum() * 100) == 99_999_999_999_999

@@ -83,17 +83,27 @@ def _on_terminate(signum, _frame):
     raise _Terminated(signum)
 
 
+def _on_interrupt(signum, _frame):
+    raise KeyboardInterrupt
+
+
 def _catch_termination() -> dict:
-    """Turn SIGTERM/SIGHUP into :class:`_Terminated` (main thread only); the previous handlers."""
+    """Turn SIGTERM/SIGHUP into :class:`_Terminated` and SIGINT into KeyboardInterrupt (main
+    thread only); returns the previous handlers.
+
+    An own SIGINT handler matters: ``asyncio.run`` (Python >= 3.11; papermill and nbclient run
+    the report notebook that way) replaces the *default* handler by one that only cancels its
+    task, and the notebook then runs on after Ctrl-C. Our handler keeps Ctrl-C an interrupt.
+    """
     import signal
 
     previous = {}
-    for name in ("SIGTERM", "SIGHUP"):
+    for name, handler in (("SIGINT", _on_interrupt), ("SIGTERM", _on_terminate), ("SIGHUP", _on_terminate)):
         sig = getattr(signal, name, None)
         if sig is None:
             continue
         try:
-            previous[sig] = signal.signal(sig, _on_terminate)
+            previous[sig] = signal.signal(sig, handler)
         except (ValueError, OSError):  # not the main thread, or not allowed here
             pass
     return previous
