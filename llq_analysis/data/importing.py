@@ -87,7 +87,9 @@ def load_mapping(mapping: str | os.PathLike | Mapping) -> dict:
         if not src.exists():
             raise FileNotFoundError(f"{src}: mapping file not found")
         try:
-            cfg = yaml.safe_load(src.read_text(encoding="utf-8-sig"))
+            from .safe_yaml import load_yaml  # duplicate keys, alias bombs, tags refused
+
+            cfg = load_yaml(src, what="mapping")
         except UnicodeDecodeError as exc:
             raise _err(src, f"a UTF-8 text file ({exc})", what=f"the mapping {src}") from None
         except yaml.constructor.ConstructorError as exc:
