@@ -347,8 +347,8 @@ LABELS.update({
     "power.persons": {"de": "In Personen: etwa {n} Personen in den geförderten Quartieren (Bezugsgröße zusammen "
                             "{base}).",
                       "en": "In persons: about {n} persons in the funded quartiers (base together {base})."},
-    "power.design": {"de": "Design: {funded} geförderte von {units} Quartieren; Zeitpunkte mit Werten: {years}.",
-                     "en": "Design: {funded} funded of {units} quartiers; periods with values: {years}."},
+    "power.design": {"de": "Design: {funded} geförderte von {units} Quartieren; Zeitpunkte: {years}.",
+                     "en": "Design: {funded} funded of {units} quartiers; periods: {years}."},
     "power.sim": {"de": "Berechnet aus {n} Placebo-Designs im Vorzeitraum ({window}): das tatsächliche "
                         "Förder-Zeitmuster, zufälligen Quartieren zugewiesen. Ohne Effekt lehnen {size} % ab "
                         "(Soll {alpha} %; Monte-Carlo-SE {mc} Prozentpunkte); Monte-Carlo-Intervall der Schwelle {lo} bis {hi}.",
@@ -363,10 +363,14 @@ LABELS.update({
                              "AR(1)-Fehlern (rho = {rho} je Zeiteinheit), geschätzt im Vorzeitraum.",
                        "en": "Formula: (t quantile of the test + t quantile of the power) x SE; SE {se} from "
                              "AR(1) errors (rho = {rho} per time unit) estimated in the pre-period."},
-    "power.unobserved": {"de": "{n} Zeilen ohne Wert der Zielgröße nicht verwendet (z. B. Jahre ohne Wahl; "
-                               "siehe .dropped).",
-                         "en": "{n} rows without an outcome value not used (e.g. years without an election; "
-                               "see .dropped)."},
+    "power.unobserved": {"de": "{n} Zeilen ohne Wert der Zielgröße nicht verwendet (z. B. Jahre ohne Wahl oder "
+                               "noch nicht veröffentlicht; siehe .dropped).",
+                         "en": "{n} rows without an outcome value not used (e.g. years without an election or "
+                               "not yet published; see .dropped)."},
+    "power.note_planned": {"de": "Vorausschauend: die Zeitpunkte {years} haben noch keine Werte und sind als "
+                                 "beobachtet angenommen (alle Quartiere).",
+                           "en": "Prospective: the periods {years} have no values yet and are assumed observed "
+                                 "(all quartiers)."},
     "power.note_late": {"de": "{n} geförderte(s) Quartier(e) beginnen nach dem letzten Zeitpunkt mit Werten und "
                               "zählen hier als Vergleich.",
                         "en": "{n} funded quartier(s) start after the last period with values and count as "
