@@ -222,10 +222,26 @@ def test_only_observed_rows_are_used_like_election_years():
     res = llq.minimum_detectable_effect(df, **KW, n_designs=300)
     assert res.n_obs == df.loc[df["year"].isin([2011, 2015, 2019]), "y"].notna().sum()
     assert len(res.dropped) == df["y"].isna().sum()
-    assert set(res.dropped["reason"]) == {"outcome not observed (e.g. no election that year)"}
+    assert set(res.dropped["reason"]) == {"outcome not observed (e.g. no election that year, not yet published)"}
     assert res.design["placebo_first_period"].unique().tolist() == [2019]
     ana = llq.minimum_detectable_effect(df, **KW, method="analytic")
     assert ana.extras["ar1"]["rho"] is not None and np.isfinite(ana.mde)
+
+
+def test_planned_periods_equal_observed_ones():
+    """A prospective design (post years not yet published) gives the MDE of the same panel with
+    those years observed: the design needs no outcome values there."""
+    full = ar1_panel(6, rho=0.6)
+    part = full.assign(y=full["y"].where(full["year"] < 2019))
+    with pytest.raises(DataValidationError, match="planned_periods"):
+        llq.minimum_detectable_effect(part, **KW, method="analytic")
+    for method in ("analytic", "simulation"):
+        a = llq.minimum_detectable_effect(full, **KW, method=method, n_designs=300)
+        b = llq.minimum_detectable_effect(part, **KW, method=method, n_designs=300,
+                                          planned_periods=range(2019, 2025))
+        assert b.mde == pytest.approx(a.mde, rel=1e-10)
+        assert b.extras["mde_actual_analytic"] == pytest.approx(a.extras["mde_actual_analytic"], rel=1e-10)
+    assert "Vorausschauend" in b.summary()
 
 
 def test_single_lag_uses_least_favourable_rho():

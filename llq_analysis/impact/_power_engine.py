@@ -110,7 +110,7 @@ def prepare_design(panel: pd.DataFrame, *, outcome: str, unit: str, time: str,
     miss = panel.loc[~obs, [unit, time]].copy()
     miss.insert(0, "row", panel.index[~obs])
     miss["missing"] = outcome
-    miss["reason"] = "outcome not observed (e.g. no election that year)"
+    miss["reason"] = "outcome not observed (e.g. no election that year, not yet published)"
     st = None
     if strata is not None:
         st_unit = pd.Series(pd.factorize(panel[strata])[0], index=ucode_all).groupby(level=0).first()
@@ -127,13 +127,15 @@ def _label(v: float, tmap: dict):
 
 
 # -- placebo designs ---------------------------------------------------------------------------
-def placebo_cohorts(design: Design) -> tuple[np.ndarray, np.ndarray, list[str]]:
+def placebo_cohorts(design: Design, periods: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Pre-period window and the placebo cohort per unit (actual units, before permutation).
 
     A unit of cohort g has ``q = #{observed periods >= g}`` post periods in the actual design; its
     placebo cohort is the ``q``-th last observed pre-period (at most all but one pre-period).
-    Returns (pre-period row mask, placebo cohort per unit code, notes).
+    ``periods``: the periods of the actual design (default: the observed ones; more with planned
+    periods). Returns (pre-period row mask, placebo cohort per unit code, notes).
     """
+    periods = design.periods if periods is None else periods
     pre = design.t < design.first
     pre_periods = np.unique(design.t[pre])
     m = len(pre_periods)
@@ -147,7 +149,7 @@ def placebo_cohorts(design: Design) -> tuple[np.ndarray, np.ndarray, list[str]]:
     for u, g in enumerate(design.cohort):
         if g <= 0:
             continue
-        q = int((design.periods >= g).sum())
+        q = int((periods >= g).sum())
         if q == 0:
             continue  # starts after the last observed period: no post rows, a control in TWFE too
         if q > m - 1:

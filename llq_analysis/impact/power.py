@@ -250,7 +250,8 @@ def minimum_detectable_effect(panel: pd.DataFrame, *, outcome: str, unit: str, t
                               n_designs: int = 1000, seed: int | None = 0, strata: str | None = None,
                               dose: str | float | None = None, base: str | None = None,
                               rho: float | None = None, heteroskedastic: bool = True, vcov: str = "CR1",
-                              effects: Sequence[float] | None = None, units: str = "pp") -> PowerResult:
+                              effects: Sequence[float] | None = None, units: str = "pp",
+                              planned_periods: Sequence[float] | None = None) -> PowerResult:
     """Minimum detectable effect of the actual design (see the module docstring for the method).
 
     Parameters
@@ -272,6 +273,9 @@ def minimum_detectable_effect(panel: pd.DataFrame, *, outcome: str, unit: str, t
     heteroskedastic : analytic SE with unit-specific error variances from the pre-period
     effects : effect sizes of the power curve (default: 81 points in [-2 MDE, 2 MDE])
     units : outcome units for the text (``"pp"`` = percentage points)
+    planned_periods : periods without values yet that the evaluation will observe (prospective
+        design, e.g. ``[2021, 2022, 2023, 2024]`` before the data are published): every unit with
+        values is assumed observed then; they count as post periods of the funded cohorts
     """
     _check_levels(alpha, power, method)
     if vcov not in eng.VCOV_FACTORS:
@@ -281,32 +285,37 @@ def minimum_detectable_effect(panel: pd.DataFrame, *, outcome: str, unit: str, t
 
     design = eng.prepare_design(panel, outcome=outcome, unit=unit, time=time, treated=treated,
                                 first_year=first_year, strata=strata)
-    d_act = design.d
-    n_post = np.array([(design.periods >= g).sum() if g > 0 else 0 for g in design.cohort])
+    uc_a, t_a, periods_all, planned_new = _with_planned(design, planned_periods)
+    g_a = design.cohort[uc_a]
+    d_act = ((g_a > 0) & (t_a >= g_a)).astype(float)
+    n_post = np.array([(periods_all >= g).sum() if g > 0 else 0 for g in design.cohort])
     funded = np.flatnonzero((design.cohort > 0) & (n_post > 0))
     observed_units = np.unique(design.uc)
     notes: list[tuple[str, dict]] = []
     if len(funded) == 0:
         raise DataValidationError([Problem(column=outcome, expected="observed values of funded units in or "
-                                           "after their first funded year (none: nothing to detect)")],
+                                           "after their first funded year (none: nothing to detect); for a "
+                                           "prospective design pass planned_periods=[...]")],
                                   what="minimum_detectable_effect")
+    if len(planned_new):
+        notes.append(("power.note_planned", {"years": _period_text(planned_new, design)}))
     late = np.flatnonzero((design.cohort > 0) & (n_post == 0))
     if len(late):
         notes.append(("power.note_late", {"n": len(late)}))
-    pre, pc, capped = eng.placebo_cohorts(design)
+    pre, pc, capped = eng.placebo_cohorts(design, periods_all)
     G = len(observed_units)
     scale = None
     if heteroskedastic:
         scale = eng.unit_scales(design.uc[pre], design.t[pre], design.y[pre], len(design.units))
     vg = eng.variogram(design.uc[pre], design.t[pre], design.y[pre])
-    mom_act = eng.design_moments(design.uc, design.t, d_act)
+    mom_act = eng.design_moments(uc_a, t_a, d_act)
     se_act, s2, r, worst = _analytic(vg, mom_act, rho=rho, scale=scale)
     if worst:
         notes.append(("power.note_rho", {"rho": float(r)}))
     dpl = ((pc[design.uc[pre]] > 0) & (design.t[pre] >= pc[design.uc[pre]])).astype(float)
     se_pl, *_ = _analytic(vg, eng.design_moments(design.uc[pre], design.t[pre], dpl), rho=rho, scale=None)
     G_pl = len(np.unique(design.uc[pre]))
-    kappa = math.sqrt(eng.vcov_factor(vcov, len(design.y), G, len(design.periods)))
+    kappa = math.sqrt(eng.vcov_factor(vcov, len(t_a), G, len(periods_all)))
     kappa_pl = math.sqrt(eng.vcov_factor(vcov, int(pre.sum()), G_pl, len(np.unique(design.t[pre]))))
     factor = float(kappa * stats.t.ppf(1 - alpha / 2, G - 1) + stats.t.ppf(power, G - 1))
     factor_pl = float(kappa_pl * stats.t.ppf(1 - alpha / 2, G_pl - 1) + stats.t.ppf(power, G_pl - 1))
@@ -318,7 +327,7 @@ def minimum_detectable_effect(panel: pd.DataFrame, *, outcome: str, unit: str, t
     window_pl = pre_periods
     spec = {"outcome": outcome, "unit": unit, "time": time, "first_year": first_year, "treated": treated,
             "alpha": alpha, "power": power, "method": method, "strata": strata, "dose": dose, "base": base,
-            "periods_text": _period_text(design.periods, design),
+            "periods_text": _period_text(periods_all, design), "planned_periods": list(planned_new),
             "window_text": _period_text(window_pl, design), "estimator": f"TWFE, {vcov} clustered by unit", "vcov": vcov,
             "kappa": kappa,
             "seed": seed}
@@ -371,7 +380,7 @@ def minimum_detectable_effect(panel: pd.DataFrame, *, outcome: str, unit: str, t
         z = grid / se_act
         pw = stats.t.cdf(z - crit, G - 1) + stats.t.cdf(-z - crit, G - 1)
         curve = pd.DataFrame({"effect": grid, "power": pw, "mc_se": np.nan})
-        res_se, n_obs, n_units, nd = se_act, int(len(design.y)), int(G), None
+        res_se, n_obs, n_units, nd = se_act, int(len(t_a)), int(G), None
     dose_val = _dose(panel, design, dose, unit, time, first_year)
     base_total = _base_total(panel, design, base, unit, time, funded)
     dtab = pd.DataFrame({unit: design.units[funded], "first_year": design.cohort[funded],
@@ -385,6 +394,26 @@ def minimum_detectable_effect(panel: pd.DataFrame, *, outcome: str, unit: str, t
         size=size, size_mc_se=size_se, mde_mc_interval=mc_int, n_designs=nd, units=units, spec=spec,
         design=dtab, notes=tuple(notes), dropped=design.dropped, extras=extras,
         fingerprint=data_fingerprint(panel, cols), provenance=data_provenance(panel, [outcome]))
+
+
+def _with_planned(design: eng.Design, planned) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Rows (unit code, time) of the actual design: the observed rows plus, for every unit with
+    values, the planned periods it has no row for. Returns (uc, t, all periods, new periods)."""
+    if planned is None or len(planned) == 0:
+        return design.uc, design.t, design.periods, np.array([])
+    try:
+        pl = np.unique(np.asarray(list(planned), dtype=float))
+    except (TypeError, ValueError) as exc:
+        raise DataValidationError([Problem(column=None, value=planned, expected="planned_periods as numbers "
+                                           "(years)")], what="minimum_detectable_effect") from exc
+    units = np.unique(design.uc)
+    have = set(zip(design.uc.tolist(), design.t.tolist(), strict=True))
+    add = [(u, t) for t in pl for u in units if (u, t) not in have]
+    new = np.setdiff1d(pl, design.periods)
+    if not add:
+        return design.uc, design.t, design.periods, new
+    au, at = (np.array(v) for v in zip(*add, strict=True))
+    return (np.r_[design.uc, au], np.r_[design.t, at.astype(float)], np.union1d(design.periods, pl), new)
 
 
 def power_curve(panel: pd.DataFrame, *, effects: Sequence[float] | None = None, **kwargs) -> PowerResult:
