@@ -62,8 +62,7 @@ def in_process(n: int = 15) -> None:
 def _start(port: int, preheat: int) -> subprocess.Popen:
     argv = [sys.executable, "-c", "import sys; from llq_analysis.cli import main; sys.exit(main())", "app",
             "--port", str(port), "--no-browser", "--preheat", str(preheat)]
-    proc = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+    proc = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         try:
@@ -76,34 +75,41 @@ def _start(port: int, preheat: int) -> subprocess.Popen:
     raise RuntimeError("llq app did not start")
 
 
-def _stop(proc: subprocess.Popen) -> None:
+def _stop(proc: subprocess.Popen) -> float:
+    """SIGTERM to the llq process only (as a service manager does); seconds until it exited."""
+    t0 = time.perf_counter()
+    proc.send_signal(signal.SIGTERM)
     try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=15)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    return time.perf_counter() - t0
 
 
-def _browse(url: str, moves: int) -> tuple[float, list[float]]:
-    from playwright.sync_api import sync_playwright
+USABLE = ("() => { const h = document.querySelector('.llq-city-split .noUi-handle');"
+          " const e = document.querySelector('.llq-bremen-amount .llq-eur');"
+          " return !!h && h.getBoundingClientRect().width > 0 && !!e && (e.dataset.eur || '') !== ''; }")
 
+
+def _open(b, url: str, moves: int) -> tuple[float, dict, list[float]]:
+    """Page open -> first slider usable (handle rendered and the numbers it drives shown), with the
+    browser's own timestamps of the steps, and key press -> numbers latencies."""
+    ctx = b.new_context()
+    page = ctx.new_page()
     sel = ".llq-bremen-amount .llq-eur"
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu",
-                                                               "--disable-background-networking",
-                                                               "--disable-component-update", "--disable-sync",
-                                                               "--no-first-run"])
-        try:
-            page = b.new_page()
-            t0 = time.perf_counter()
-            page.goto(url, wait_until="commit", timeout=300_000)
-            page.wait_for_selector(f"{sel}[data-eur]:not([data-eur=''])", timeout=300_000)
-            first = time.perf_counter() - t0
-            page.locator(".widget-slider .noUi-handle").first.focus()
-            lat = []
+    try:
+        t0 = time.perf_counter()
+        page.goto(url, wait_until="commit", timeout=300_000)
+        page.wait_for_function(USABLE, timeout=300_000, polling=50)
+        first = time.perf_counter() - t0
+        nav = page.evaluate("() => { const n = performance.getEntriesByType('navigation')[0];"
+                            " return {response_start: n.responseStart, response_end: n.responseEnd,"
+                            " dom_content_loaded: n.domContentLoadedEventEnd, load: n.loadEventEnd,"
+                            " now: performance.now()}; }")
+        lat = []
+        if moves:
+            page.locator(".llq-city-split .noUi-handle").first.focus()
             for i in range(moves):
                 before = page.get_attribute(sel, "data-eur")
                 t = time.perf_counter()
@@ -114,37 +120,68 @@ def _browse(url: str, moves: int) -> tuple[float, list[float]]:
                 page.wait_for_function(  # all outputs of this recompute shown (as a person would wait)
                     "() => { const g = [...document.querySelectorAll('.llq-outputs [data-gen]')]"
                     ".map(e => e.dataset.gen); return g.every(x => x === g[0]); }", timeout=60_000)
-        finally:
-            b.close()
-    return first, lat
+    finally:
+        ctx.close()  # the page goes: Voila shuts its kernel down
+    return first, nav, lat
 
 
-def browser(moves: int) -> None:
+def browser(moves: int, runs: int, refill_wait: float) -> None:
+    from playwright.sync_api import sync_playwright
+
     from llq_analysis.outputs.dashboard import free_port
 
-    for preheat, wait in ((0, 0), (1, 60)):
-        port = free_port()
-        proc = _start(port, preheat)
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu",
+                                                               "--disable-background-networking",
+                                                               "--disable-component-update", "--disable-sync",
+                                                               "--no-first-run"])
         try:
-            time.sleep(wait)  # preheated: give the spare kernel time to run the notebook
-            first, lat = _browse(f"http://127.0.0.1:{port}/", moves)
+            for preheat in (1, 0):
+                port = free_port()
+                proc = _start(port, preheat)
+                firsts, navs, lats = [], [], []
+                try:
+                    for i in range(runs):
+                        if preheat:  # the spare kernel (first start or refill) runs the notebook
+                            time.sleep(refill_wait)
+                        elif i:
+                            time.sleep(3)
+                        first, nav, lat = _open(b, f"http://127.0.0.1:{port}/", moves if i == 0 else 0)
+                        firsts.append(first)
+                        navs.append(nav)
+                        lats += lat
+                        print(f"  {'preheated' if preheat else 'cold'} run {i + 1}: first slider usable "
+                              f"{first:5.2f} s (HTML received {nav['response_end'] / 1000:5.2f} s, DOM ready "
+                              f"{nav['dom_content_loaded'] / 1000:5.2f} s)  ({_load()})", flush=True)
+                finally:
+                    stop = _stop(proc)
+                kind = (f"preheated (--preheat 1, each open {refill_wait:g} s after the refill began)"
+                        if preheat else "cold (--preheat 0, kernel started by the request)")
+                print(f"llq app {kind}: page open -> first slider usable, median of {runs}: "
+                      f"{statistics.median(firsts):5.2f} s (min {min(firsts):.2f}, max {max(firsts):.2f}); "
+                      f"HTML received median {statistics.median(n['response_end'] for n in navs) / 1000:.2f} s"
+                      + (f"; key press -> numbers median {statistics.median(lats):4.0f} ms over {len(lats)} "
+                         "moves" if lats else "") + f"; SIGTERM -> stopped {stop:.1f} s  ({_load()})",
+                      flush=True)
         finally:
-            _stop(proc)
-        kind = "cold (kernel on request)" if not preheat else f"preheated (--preheat 1, opened after {wait} s)"
-        print(f"llq app {kind}: first render {first:6.2f} s; key press -> numbers median "
-              f"{statistics.median(lat):5.0f} ms over {moves} moves (max {max(lat):.0f})  ({_load()})")
+            b.close()
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--no-browser", action="store_true")
     ap.add_argument("--moves", type=int, default=20)
+    ap.add_argument("--runs", type=int, default=3, help="page opens per mode (median)")
+    ap.add_argument("--refill-wait", type=float, default=30.0,
+                    help="seconds between preheated opens (the spare kernel builds the explorer)")
+    ap.add_argument("--no-in-process", action="store_true")
     args = ap.parse_args()
-    in_process()
+    if not args.no_in_process:
+        in_process()
     if args.no_browser or not Path(CHROMIUM).exists():
         print("browser figures skipped (--no-browser or no chromium)")
         return
-    browser(args.moves)
+    browser(args.moves, args.runs, args.refill_wait)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,8 @@ slider with the keyboard, switches the allocation rule, downloads the YAML diff,
 first-render time and the key-press -> updated-numbers latency (median over 20 moves; targets:
 < 10 s and < 300 ms - printed, not asserted). Screenshots go to tests/_artifacts/ (gitignored).
 
-Skipped when chromium or playwright is missing, unless ``LLQ_REQUIRE_BROWSER=1`` (CI): then it fails.
+Skipped with the reason when chromium (``LLQ_CHROMIUM``, default /usr/bin/chromium) or playwright is
+missing, unless ``LLQ_REQUIRE_BROWSER=1`` (CI): then it fails.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import pytest
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = os.environ.get("LLQ_CHROMIUM") or "/usr/bin/chromium"  # LLQ_CHROMIUM=/nonexistent hides it
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 ARTIFACTS = Path(__file__).parent / "_artifacts"
@@ -39,7 +40,7 @@ TOTAL = ".llq-total-amount .llq-eur"
 def _need_browser() -> None:
     problems = []
     if not Path(CHROMIUM).exists():
-        problems.append(f"{CHROMIUM} not installed (apt-get install chromium)")
+        problems.append(f"{CHROMIUM} not installed (apt-get install chromium; or set LLQ_CHROMIUM)")
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:

@@ -1,5 +1,9 @@
 """The evaluation report: errors before writing, rendered HTML/PDF, disclosure scan, determinism.
 
+Input errors are reported before any PDF engine is looked at, so these tests pass on a machine
+without chromium and without WeasyPrint. The PDF is printed with WeasyPrint (the default engine);
+the chromium PDF is a browser test (skipped without chromium unless ``LLQ_REQUIRE_BROWSER=1``).
+
 The full report is rendered once per test session (``rendered`` fixture, marked slow). The
 disclosure scan reads the published files (CSV and HTML) the way a reader would and checks them
 independently of the disclosure code: no count below 3 persons in a person-count column, no rate
@@ -16,6 +20,7 @@ import re
 import shutil
 import subprocess
 import sys
+from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -24,15 +29,32 @@ import pytest
 from llq_analysis import paths
 
 PERSON_SUFFIXES = (" (Personen)", " (persons)")
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
-REQUIRE_BROWSER = bool(os.environ.get("LLQ_REQUIRE_BROWSER"))
+REQUIRE_BROWSER = os.environ.get("LLQ_REQUIRE_BROWSER") == "1"
 
 
 def _need_browser():
-    if CHROMIUM is None:
+    from llq_analysis.outputs.report.pdf import find_chromium
+
+    if find_chromium() is None:
         if REQUIRE_BROWSER:
-            pytest.fail("chromium is missing but LLQ_REQUIRE_BROWSER is set (CI must print the PDF)")
-        pytest.skip("chromium not installed (set LLQ_REQUIRE_BROWSER=1 to make this a failure)")
+            pytest.fail("chromium is missing but LLQ_REQUIRE_BROWSER=1 (CI must print the chromium PDF)")
+        pytest.skip("chromium not installed or hidden by LLQ_CHROMIUM (set LLQ_REQUIRE_BROWSER=1 "
+                    "to make this a failure)")
+
+
+def _need_weasyprint():
+    from llq_analysis.outputs.report.pdf import engine_problem
+
+    problem = engine_problem("weasyprint")
+    if problem is not None:
+        pytest.skip(problem)
+
+
+@pytest.fixture
+def no_pdf_engine(monkeypatch, tmp_path):
+    """Neither engine available: chromium hidden (LLQ_CHROMIUM), WeasyPrint not importable."""
+    monkeypatch.setenv("LLQ_CHROMIUM", str(tmp_path / "no-such-chromium"))
+    monkeypatch.setitem(sys.modules, "weasyprint", None)  # `import weasyprint` -> ImportError
 
 
 # ----------------------------------------------------------------------------- errors first
@@ -40,6 +62,83 @@ def _assert_nothing_written(out: Path):
     assert not out.exists(), f"{out} was created although the run failed"
     leftovers = [p for p in out.parent.iterdir() if p.name.startswith(".llq-report-")]
     assert not leftovers, f"temporary directories left behind: {leftovers}"
+
+
+@pytest.mark.parametrize("engine", ["weasyprint", "chromium"])
+def test_input_errors_come_before_any_engine_check(tmp_path, no_pdf_engine, engine):
+    from llq_analysis.outputs.report import ReportError, render_report
+
+    out = tmp_path / "out"
+    with pytest.raises(ReportError, match=r"does not exist") as err:
+        render_report(scenarios=[tmp_path / "nope.yaml"], out_dir=out, progress=False, pdf_engine=engine)
+    assert "chromium" not in str(err.value) and "WeasyPrint" not in str(err.value)
+    _assert_nothing_written(out)
+
+
+def test_unknown_pdf_engine_is_refused_before_writing(tmp_path):
+    from llq_analysis.outputs.report import ReportError, render_report
+
+    out = tmp_path / "out"
+    with pytest.raises(ReportError, match=r"weasyprint, chromium.*'prince'"):
+        render_report(out_dir=out, progress=False, pdf_engine="prince")
+    _assert_nothing_written(out)
+
+
+def test_engine_problems_say_how_to_get_the_pdf(monkeypatch, tmp_path):
+    from llq_analysis.outputs.report import pdf
+
+    monkeypatch.setenv("LLQ_CHROMIUM", str(tmp_path / "no-such-chromium"))
+    assert pdf.find_chromium() is None
+    msg = pdf.engine_problem("chromium")
+    assert "apt-get install chromium" in msg and "LLQ_CHROMIUM" in msg and "weasyprint" in msg
+    monkeypatch.setitem(sys.modules, "weasyprint", None)
+    msg = pdf.engine_problem("weasyprint")
+    assert "pip install weasyprint" in msg and "--pdf-engine chromium" in msg
+
+
+def test_missing_pango_is_named(monkeypatch):
+    """The Python package present but its system library missing (WeasyPrint raises OSError)."""
+    import importlib.abc
+    import importlib.machinery
+
+    from llq_analysis.outputs.report import pdf
+
+    class _NoPango(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+        def find_spec(self, name, path=None, target=None):
+            return importlib.machinery.ModuleSpec(name, self) if name == "weasyprint" else None
+
+        def create_module(self, spec):
+            return None
+
+        def exec_module(self, module):
+            raise OSError("cannot load library 'libpango-1.0-0': no such file")
+
+    monkeypatch.delitem(sys.modules, "weasyprint", raising=False)
+    monkeypatch.setattr(sys, "meta_path", [_NoPango(), *sys.meta_path])
+    msg = pdf.engine_problem("weasyprint")
+    assert "Pango" in msg and "libpango-1.0-0" in msg and "apt-get install" in msg
+
+
+def test_cli_exit_codes_when_the_pdf_is_missing(monkeypatch, tmp_path, capsys):
+    """`llq report` exits 1 when the PDF could not be printed (the rest was written), 0 with --no-pdf."""
+    from llq_analysis.cli import main
+    from llq_analysis.outputs.report import PdfNotWritten, render
+
+    calls = []
+
+    def fake(**kw):
+        calls.append(kw)
+        if kw["pdf"]:
+            raise PdfNotWritten("no PDF: WeasyPrint is not installed (install it: `pip install weasyprint`)")
+
+    monkeypatch.setattr(render, "render_report", fake)
+    assert main(["report", "--out", str(tmp_path / "r")]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "pip install weasyprint" in err
+    assert main(["report", "--out", str(tmp_path / "r"), "--no-pdf"]) == 0
+    assert main(["report", "--out", str(tmp_path / "r"), "--pdf-engine", "chromium"]) == 1
+    assert [c["pdf_engine"] for c in calls] == ["weasyprint", "weasyprint", "chromium"]
+    assert [c["pdf"] for c in calls] == [True, False, True]
 
 
 def test_bad_scenario_stops_before_writing(tmp_path):
@@ -82,14 +181,20 @@ def test_bad_panel_stops_with_what_to_do(tmp_path):
     _assert_nothing_written(out)
 
 
-def test_missing_chromium_stops_before_writing(tmp_path, monkeypatch):
-    from llq_analysis.outputs.report import ReportError, render_report
+@pytest.mark.slow
+def test_without_any_pdf_engine_the_rest_is_written_then_it_fails(tmp_path, no_pdf_engine):
+    from llq_analysis.outputs.report import PdfNotWritten, render_report
 
-    monkeypatch.setenv("LLQ_CHROMIUM", str(tmp_path / "no-such-chromium"))
     out = tmp_path / "out"
-    with pytest.raises(ReportError, match=r"chromium was not found.*apt-get install chromium.*--no-pdf"):
-        render_report(out_dir=out, progress=False)
-    _assert_nothing_written(out)
+    with pytest.raises(PdfNotWritten, match=r"no PDF: WeasyPrint is not installed.*pip install "
+                                            r"weasyprint.*--no-pdf") as err:
+        render_report(out_dir=out, progress=False, fast=True)
+    files = err.value.files
+    assert files.pdf is None and not (out / "report.pdf").exists()
+    assert (out / "report.html").stat().st_size > 50_000 and len(files.tables) >= 10
+    m = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert "WeasyPrint is not installed" in m["pdf_not_written"] and m["pdf_pages"] is None
+    assert not list(tmp_path.glob(".llq-report-*"))
 
 
 def test_cli_reports_errors_with_exit_code_1(tmp_path):
@@ -158,13 +263,25 @@ def test_english_sections_use_english_labels(panel):
 # ----------------------------------------------------------------------------- full report
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory):
-    """The full report from the bundled data and every shipped scenario (HTML, PDF if chromium)."""
-    from llq_analysis.outputs.report import render_report
+    """The full report from the bundled data and every shipped scenario (HTML, and the PDF with
+    WeasyPrint when it is installed; without it the rest is still written)."""
+    from llq_analysis.outputs.report import PdfNotWritten, render_report
 
     out = tmp_path_factory.mktemp("report") / "reports"
-    files = render_report(out_dir=out, pdf=CHROMIUM is not None, progress=True)
+    try:
+        files = render_report(out_dir=out, progress=True)
+    except PdfNotWritten as exc:
+        files = exc.files
     manifest = json.loads(files.manifest.read_text(encoding="utf-8"))
     return files, manifest
+
+
+def _pdf_text(pdf: Path, first: int | None = None, last: int | None = None) -> str:
+    if not shutil.which("pdftotext"):
+        pytest.skip("pdftotext (poppler-utils) not installed")
+    rng = [] if first is None else ["-f", str(first), "-l", str(last or first)]
+    return subprocess.run(["pdftotext", "-layout", *rng, str(pdf), "-"], capture_output=True, text=True,
+                          check=True, timeout=60).stdout
 
 
 class _Tables(HTMLParser):
@@ -242,8 +359,9 @@ def test_report_files_and_manifest(rendered):
 
 @pytest.mark.slow
 def test_pdf_is_printed(rendered):
-    _need_browser()
+    _need_weasyprint()
     files, m = rendered
+    assert files.pdf_engine == "weasyprint" and m["parameters"]["pdf_engine"] == "weasyprint"
     data = files.pdf.read_bytes()
     assert data[:5] == b"%PDF-" and len(data) > 100_000
     if m["pdf_pages"] is not None:
@@ -253,6 +371,42 @@ def test_pdf_is_printed(rendered):
         subprocess.run(["pdftoppm", "-png", "-r", "30", "-f", "1", "-l", "1", str(files.pdf), str(png)],
                        check=True, timeout=60)
         assert list(files.out_dir.glob("page1*.png"))
+
+
+@pytest.mark.slow
+def test_pdf_pages_have_numbers_headers_and_visible_stamps(rendered):
+    """Read back from the printed PDF: "page / pages" and the footer title on every page, the
+    current chapter as running header, and a "Simulierte Daten" stamp for every stamped figure
+    (WeasyPrint drops some translucent SVG text: the stamp must survive) and table banner."""
+    _need_weasyprint()
+    files, m = rendered
+    n = m["pdf_pages"] or int(re.search(rb"/Count (\d+)", files.pdf.read_bytes()).group(1))
+    html = files.html.read_text(encoding="utf-8")
+    chapters = [unescape(re.sub(r"<[^>]+>", "", h)).replace("\u00ad", "").strip()
+                for h in re.findall(r"<h2[^>]*>(.*?)</h2>", html, re.S)]
+    for page in range(1, n + 1):
+        text = _pdf_text(files.pdf, page)
+        lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
+        assert re.search(rf"\b{page} / {n}\b", lines[-1]), f"page {page}: footer {lines[-1]!r}"
+        assert "LLQ – Evaluationsbericht" in lines[-1], f"page {page}: footer {lines[-1]!r}"
+        if page > 1:
+            assert any(lines[0].endswith(c) for c in chapters), f"page {page}: header {lines[0]!r}"
+    stamped = sum(f["simulated"] for f in m["figures"]) + sum(t["simulated"] for t in m["tables"])
+    assert _pdf_text(files.pdf).count("Simulierte Daten") >= stamped
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_chromium_prints_the_same_report(rendered, tmp_path):
+    _need_browser()
+    from llq_analysis.outputs.report.pdf import html_to_pdf
+
+    files, m = rendered
+    out = tmp_path / "chromium.pdf"
+    html_to_pdf(files.html, out, engine="chromium")
+    assert out.read_bytes()[:5] == b"%PDF-"
+    stamped = sum(f["simulated"] for f in m["figures"])
+    assert _pdf_text(out).count("Simulierte Daten") >= stamped
 
 
 @pytest.mark.slow

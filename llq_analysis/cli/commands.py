@@ -128,47 +128,38 @@ def _app_opts(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-estimate", action="store_true",
                    help="do not estimate the dose-response effect before starting (explorer uses the cache "
                         "if present, else an assumption)")
-    p.add_argument("--preheat", type=int, default=0, metavar="N",
-                   help="keep N kernels with the explorer already built (faster first page; default 0)")
+    p.add_argument("--preheat", type=int, default=1, metavar="N",
+                   help="keep N kernels with the explorer already built, refilled when a visitor takes "
+                        "one (first page in about 2 s; default 1; 0 = off; ~160 MB RAM each)")
+    p.add_argument("--stop-timeout", type=float, default=8.0, metavar="SECONDS",
+                   help="on SIGTERM/SIGINT/SIGHUP: how long Voila may take to shut its kernels down "
+                        "before they are killed (default 8)")
     p.add_argument("voila_args", nargs="*", metavar="-- VOILA_OPTION",
                    help="further Voila options after '--', e.g. -- --MappingKernelManager.cull_idle_timeout=900")
 
 
 @command("app", "Serve the scenario explorer (notebooks/app.ipynb) with Voila on 127.0.0.1")
 def app_cmd(args) -> int:
-    import os
-    import signal
-    import subprocess
     import sys
 
-    from ..outputs.dashboard.explorer import estimate_effects, voila_argv
+    from ..outputs.dashboard import app_env, estimate_in_subprocess, port_in_use, serve, voila_argv
 
+    argv = voila_argv(port=args.port, open_browser=not args.no_browser, base_url=args.base_url,
+                      ip=args.ip, preheat=args.preheat) + list(args.voila_args)
+    port = int(next(a for a in argv if a.startswith("--port=")).split("=", 1)[1])
+    taken = port_in_use(port, args.ip)
+    if taken:  # before the estimate: a clear line at once, not a Voila traceback later
+        raise ValueError(taken)
     if not args.no_estimate:
         print("llq app: Dosis-Wirkung (geschätzter Effekt je EUR/Einwohner) aus dem Zwischenspeicher "
               "oder einmalig neu schätzen ...", flush=True)
-        try:
-            estimate_effects()
-        except (ImportError, ValueError, OSError) as exc:  # the explorer then starts with an assumption
-            print(f"llq app: keine Schätzung ({exc}); der Explorer nutzt eine Annahme", file=sys.stderr)
-    argv = voila_argv(port=args.port, open_browser=not args.no_browser, base_url=args.base_url,
-                      ip=args.ip, preheat=args.preheat) + list(args.voila_args)
+        problem = estimate_in_subprocess(env=app_env())
+        if problem:  # the explorer then starts with an assumption
+            print(f"llq app: keine Schätzung ({problem}); der Explorer nutzt eine Annahme", file=sys.stderr)
     print(f"llq app: {' '.join(argv[2:])}", flush=True)
-    env = dict(os.environ)
-    env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
-    proc = subprocess.Popen(argv, env=env)
-    try:
-        return proc.wait()
-    except KeyboardInterrupt:
-        proc.send_signal(signal.SIGINT)
-        try:
-            return proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            return 130
-    finally:
-        if proc.poll() is None:  # pragma: no cover - only on unexpected errors
-            proc.kill()
-        sys.stdout.flush()
+    code = serve(argv, env=app_env(), grace=args.stop_timeout)
+    sys.stdout.flush()
+    return code
 
 
 app_cmd.configure = _app_opts
@@ -185,7 +176,12 @@ def _report_opts(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", default="reports", metavar="DIR", help="output directory (default reports)")
     p.add_argument("--seed", type=int, default=None,
                    help="seed of every random draw (default: 20200901)")
-    p.add_argument("--no-pdf", action="store_true", help="skip the PDF (no chromium needed)")
+    p.add_argument("--no-pdf", action="store_true",
+                   help="skip the PDF (HTML, tables and manifest only; exit code 0)")
+    p.add_argument("--pdf-engine", choices=["weasyprint", "chromium"], default="weasyprint",
+                   help="how the PDF is printed: weasyprint (default, no browser needed) or headless "
+                        "chromium; if the engine is missing, everything else is written and the exit "
+                        "code is 1")
 
 
 @command("report", "Make the evaluation report (HTML, PDF, tables as CSV/XLSX, manifest.json)")
@@ -195,7 +191,7 @@ def report_cmd(args) -> int:
     inputs = [*(args.scenario or ()), *([args.data] if args.data else [])]
     check_output(args.out, kind="dir", inputs=inputs, also_parent=True)  # results are staged next to it
     render_report(scenarios=args.scenario, data=args.data, lang=args.lang, out_dir=args.out,
-                  seed=args.seed, pdf=not args.no_pdf)
+                  seed=args.seed, pdf=not args.no_pdf, pdf_engine=args.pdf_engine)
     return 0
 
 

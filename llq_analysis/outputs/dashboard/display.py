@@ -164,7 +164,11 @@ class _DisplayMixin:
         if not in_kernel or self.chart_delay <= 0:
             self._draw_chart(proj)
             return
-        timer = threading.Timer(self.chart_delay, self._flush_chart)
+        # the first chart (matplotlib import + draw: ~1 s CPU) waits longer, so that it does not
+        # compete with the browser that is just loading the page and connecting the widgets
+        first = not getattr(self, "_chart_drawn", False)
+        delay = max(self.chart_delay, getattr(self, "first_chart_delay", 0.0)) if first else self.chart_delay
+        timer = threading.Timer(delay, self._flush_chart)
         timer.daemon = True
         self._chart_handle = timer
         timer.start()
@@ -186,6 +190,7 @@ class _DisplayMixin:
         if proj is self.projection:  # still current (not replaced or invalid meanwhile)
             self.o_chart.value = buf.getvalue()
             self.o_chart.layout.display = ""
+            self._chart_drawn = True
 
     def _sentence(self, money, pop, proj, c: Controls) -> str:
         lang = self.lang

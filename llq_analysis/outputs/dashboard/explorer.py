@@ -62,12 +62,15 @@ class ScenarioExplorer(_ViewMixin, _DisplayMixin):
     lang : "de" (default) or "en"; switchable in the app
     draws, seed : effect draws for the intervals (default 2000, seed 1)
     chart : draw the chart (matplotlib); chart_delay : seconds without a further change before the
-        chart is redrawn inside a running kernel (numbers and tables update at once)
+        chart is redrawn inside a running kernel (numbers and tables update at once);
+        first_chart_delay : seconds before the first chart inside a kernel (default 2: the page and
+        its sliders come first)
     """
 
     def __init__(self, scenario=None, *, quartiers=None, panel=None, effects: Mapping | None = None,
                  lang: str = "de", draws: int = 2000, seed: int = 1,
-                 cache_dir: str | os.PathLike | None = None, chart: bool = True, chart_delay: float = 0.3):
+                 cache_dir: str | os.PathLike | None = None, chart: bool = True, chart_delay: float = 0.3,
+                 first_chart_delay: float = 2.0):
         from ...policy.scenarios import Scenario, load_scenario
 
         if quartiers is None or panel is None:
@@ -81,6 +84,8 @@ class ScenarioExplorer(_ViewMixin, _DisplayMixin):
         self.lang = lang
         self.draws, self.seed, self._chart_on = int(draws), seed, chart
         self.chart_delay = float(chart_delay)
+        self.first_chart_delay = float(first_chart_delay)
+        self._chart_drawn = False
         self._chart_handle = self._chart_proj = None
         self._chart_lock = threading.Lock()
         self.names = dict(zip(self.quartiers["quartier_id"].astype(str),

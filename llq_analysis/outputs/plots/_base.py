@@ -18,9 +18,13 @@ def _plt():
 
 
 def mark_simulated(fig, provenance: str = "simulated", lang: str = "de"):
-    """Stamp a visible "Simulierte Daten" mark on ``fig`` when the data are (partly) simulated."""
+    """Stamp a visible "Simulierte Daten" mark on ``fig`` when the data are (partly) simulated.
+
+    The text itself is opaque: WeasyPrint 70 drops SVG text that has both an ``opacity`` and
+    ``text-anchor: end`` (measured), so a translucent stamp would vanish from the PDF.
+    """
     if provenance in ("simulated", "mixed"):
         fig.text(0.99, 0.01, t("simulated_mark", lang), ha="right", va="bottom", fontsize=11,
-                 color="#b00020", fontweight="bold", alpha=0.85,
+                 color="#b00020", fontweight="bold",
                  bbox={"boxstyle": "round", "fc": "white", "ec": "#b00020", "alpha": 0.8})
     return fig

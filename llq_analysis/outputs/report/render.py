@@ -2,16 +2,18 @@
 
 Pipeline of :func:`render_report` (``llq report``):
 
-1. **Check every input first** (language, scenario files, panel, report notebook, chromium for
-   the PDF, output directory): a problem stops the run *before anything is written*, with a
-   message that says what to do.
+1. **Check every input first** (language, scenario files, panel, report notebook, output
+   directory): a problem stops the run *before anything is written*, with a message that says
+   what to do. Only then is the PDF engine looked at.
 2. Run ``notebooks/06_bericht.ipynb`` with papermill (parameters: scenario paths, data path,
    language, seed, output directory) in a ``python3`` kernel that is the running interpreter
    (a kernel spec written to the temporary directory and put first on ``JUPYTER_PATH``).
 3. Export HTML without code cells (nbconvert ``HTMLExporter``, ``exclude_input=True``; markdown
    cells of the other language and stderr streams removed) inside the report template
    (``templates/report.css``, A4 print layout).
-4. Print the HTML to PDF with headless chromium (``--print-to-pdf``, no network).
+4. Print the HTML to PDF (:mod:`.pdf`): WeasyPrint by default (no browser needed), headless
+   chromium as the alternative (``pdf_engine="chromium"``). If the engine is missing or fails,
+   everything else is still written and :class:`PdfNotWritten` says how to get the PDF.
 5. Write ``manifest.json``: inputs with SHA-256, package versions, seed, parameters, git commit,
    every table with its disclosure record, every output file with SHA-256.
 6. Move everything from the temporary directory into ``out_dir`` (an error before this step
@@ -37,22 +39,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ... import paths
+from .errors import PdfNotWritten, ReportError
+from .pdf import (
+    DEFAULT_PDF_ENGINE,
+    PDF_ENGINES,
+    check_engine_name,
+    engine_problem,
+    engine_version,
+    find_chromium,
+    html_to_pdf,
+)
 
-__all__ = ["render_report", "ReportError", "ReportFiles", "find_chromium", "html_to_pdf"]
+__all__ = ["render_report", "ReportError", "PdfNotWritten", "ReportFiles", "find_chromium",
+           "html_to_pdf", "PDF_ENGINES", "DEFAULT_PDF_ENGINE"]
 
 NOTEBOOK = paths.NOTEBOOK_DIR / "06_bericht.ipynb"
 KERNEL_NAME = "python3"
-CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--no-first-run", "--disable-quic", "--disable-extensions",
-                  "--disable-default-apps", "--mute-audio")
 REPORT_FILES = ("report.html", "report.pdf", "report.ipynb", "manifest.json")
 REPORT_DIRS = ("tables", "figures")
-
-
-class ReportError(ValueError):
-    """The report cannot be made with these inputs; the message says what to do."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,7 @@ class ReportFiles:
     manifest: Path
     tables: tuple[Path, ...]
     timings: dict[str, float] = field(default_factory=dict)
+    pdf_engine: str | None = None  # the engine that printed ``pdf`` (None: no PDF)
 
     @property
     def seconds(self) -> float:
@@ -72,21 +77,11 @@ class ReportFiles:
 
 
 # ----------------------------------------------------------------------------- checks
-def find_chromium() -> str | None:
-    """Path of a chromium/chrome executable (``LLQ_CHROMIUM`` first), or None."""
-    env = os.environ.get("LLQ_CHROMIUM")
-    if env:
-        return env if Path(env).exists() or shutil.which(env) else None
-    for name in CHROMIUM_CANDIDATES:
-        found = shutil.which(name)
-        if found:
-            return found
-    return None
+def _check_inputs(scenarios: Sequence[Path], data: Path | None, lang: str, out_dir: Path):
+    """Validate every input before anything is written; returns the scenario objects.
 
-
-def _check_inputs(scenarios: Sequence[Path], data: Path | None, lang: str, out_dir: Path,
-                  pdf: bool):
-    """Validate everything before anything is written; returns (scenario objects, chromium)."""
+    No PDF engine is looked at here: a wrong scenario or panel is reported on any machine.
+    """
     from ...data.loaders import load_panel, load_quartiers
     from ...errors import DataValidationError, InfeasibleAllocationError, ScenarioError
 
@@ -97,14 +92,6 @@ def _check_inputs(scenarios: Sequence[Path], data: Path | None, lang: str, out_d
                           "(git checkout notebooks/06_bericht.ipynb)")
     if out_dir.exists() and not out_dir.is_dir():
         raise ReportError(f"--out {out_dir} exists and is not a directory; choose another path")
-    chromium = None
-    if pdf:
-        chromium = find_chromium()
-        if chromium is None:
-            raise ReportError("chromium was not found, so no PDF can be printed. Install it "
-                              "(Debian/Ubuntu: `apt-get install chromium`), point LLQ_CHROMIUM at a "
-                              "chromium/chrome executable, or run without the PDF "
-                              "(`llq report --no-pdf`, `render_report(pdf=False)`).")
     for s in scenarios:
         if not s.exists():
             raise ReportError(f"scenario file {s} does not exist; check the path (available: "
@@ -143,7 +130,7 @@ def _check_inputs(scenarios: Sequence[Path], data: Path | None, lang: str, out_d
         except (InfeasibleAllocationError, ScenarioError, ValueError) as exc:
             raise ReportError(f"scenario file {path} cannot be allocated on this panel: {exc}\nFix the "
                               "floors, caps or eligibility in the file, or leave it out of --scenario.") from exc
-    return loaded, chromium
+    return loaded
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -263,23 +250,6 @@ def export_html(nb_path: Path, html_path: Path, *, lang: str) -> int:
     return n_err
 
 
-def html_to_pdf(html_path: Path, pdf_path: Path, *, chromium: str, timeout: float = 180) -> None:
-    """Print ``html_path`` to ``pdf_path`` with headless chromium (fresh profile, no network)."""
-    profile = Path(tempfile.mkdtemp(prefix="llq-chromium-"))
-    cmd = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}",
-           f"--print-to-pdf={pdf_path.resolve()}", html_path.resolve().as_uri()]
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
-                              stdin=subprocess.DEVNULL)
-    except subprocess.TimeoutExpired as exc:
-        raise ReportError(f"chromium did not finish printing the PDF within {timeout:.0f} s") from exc
-    finally:
-        shutil.rmtree(profile, ignore_errors=True)
-    if proc.returncode != 0 or not pdf_path.exists() or pdf_path.stat().st_size == 0:
-        tail = "\n".join((proc.stderr or "").strip().splitlines()[-8:])
-        raise ReportError(f"chromium could not print the PDF (exit {proc.returncode}):\n{tail}")
-
-
 def _pdf_pages(pdf: Path) -> int | None:
     exe = shutil.which("pdfinfo")
     if exe:
@@ -290,7 +260,7 @@ def _pdf_pages(pdf: Path) -> int | None:
     return None
 
 
-def _versions(chromium: str | None) -> dict[str, str]:
+def _versions(pdf_engine: str | None) -> dict[str, str]:
     from importlib import metadata
 
     from ... import __version__
@@ -298,17 +268,13 @@ def _versions(chromium: str | None) -> dict[str, str]:
     out = {"python": platform.python_version(), "llq_analysis": __version__}
     for pkg in ("numpy", "pandas", "scipy", "statsmodels", "pyfixest", "diff-diff", "pysyncon",
                 "matplotlib", "seaborn", "pandera", "papermill", "nbconvert", "ipykernel",
-                "openpyxl", "pyyaml"):
+                "openpyxl", "pyyaml", "weasyprint"):
         try:
             out[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:
             out[pkg] = "not installed"
-    if chromium:
-        try:
-            v = subprocess.run([chromium, "--version"], capture_output=True, text=True, timeout=30)
-            out["chromium"] = v.stdout.strip()
-        except (OSError, subprocess.TimeoutExpired):
-            out["chromium"] = "unknown"
+    if pdf_engine == "chromium":
+        out["chromium"] = engine_version("chromium") or "unknown"
     return out
 
 
@@ -353,7 +319,8 @@ def _move_into(tmp: Path, out_dir: Path) -> None:
 def render_report(*, scenarios: Sequence[str | os.PathLike] | None = None,
                   data: str | os.PathLike | None = None, lang: str = "de",
                   out_dir: str | os.PathLike = "reports", seed: int | None = None, pdf: bool = True,
-                  progress: bool = True, fast: bool = False) -> ReportFiles:
+                  pdf_engine: str = DEFAULT_PDF_ENGINE, progress: bool = True,
+                  fast: bool = False) -> ReportFiles:
     """Make the evaluation report (HTML, PDF, tables as CSV/XLSX, figures, manifest) in ``out_dir``.
 
     Parameters
@@ -365,13 +332,16 @@ def render_report(*, scenarios: Sequence[str | os.PathLike] | None = None,
     out_dir : output directory; only the report's own files in it are replaced.
     seed : seed of every random draw (bootstrap, projection); default
         :data:`llq_analysis.outputs.report.content.DEFAULT_SEED`.
-    pdf : print the PDF with chromium (True by default; needs chromium).
+    pdf : print the PDF (True by default).
+    pdf_engine : "weasyprint" (default; a Python library, no browser) or "chromium" (headless).
     progress : print a line per step and the total time.
     fast : fewer bootstrap/projection draws (for tests; the manifest records it).
 
     Raises
     ------
-    ReportError : invalid inputs or a missing tool, raised before anything is written.
+    ReportError : invalid inputs, raised before anything is written.
+    PdfNotWritten : (a ReportError) the PDF engine is missing or failed; raised *after* the
+        HTML, tables, figures and manifest were written; its ``files`` says where they are.
     """
     from .content import DEFAULT_SEED, default_scenarios
 
@@ -386,7 +356,9 @@ def render_report(*, scenarios: Sequence[str | os.PathLike] | None = None,
     data_path = Path(data).resolve() if data is not None else None
 
     _progress(progress, t0, "Eingaben prüfen / checking inputs ...")
-    _, chromium = _check_inputs(scen, data_path, lang, out_dir, pdf)
+    check_engine_name(pdf_engine)
+    _check_inputs(scen, data_path, lang, out_dir)
+    pdf_problem = engine_problem(pdf_engine) if pdf else None  # after the inputs, never instead
     timings["check"] = time.perf_counter() - t0
 
     parent = out_dir.resolve().parent
@@ -419,11 +391,16 @@ def render_report(*, scenarios: Sequence[str | os.PathLike] | None = None,
         timings["html"] = time.perf_counter() - step
 
         pdf_path = None
-        if pdf:
+        if pdf and pdf_problem is None:
             step = time.perf_counter()
-            _progress(progress, t0, "PDF drucken (chromium) / printing the PDF (chromium) ...")
+            _progress(progress, t0, f"PDF drucken ({pdf_engine}) / printing the PDF ({pdf_engine}) ...")
             pdf_path = tmp / "report.pdf"
-            html_to_pdf(html, pdf_path, chromium=chromium)
+            try:
+                html_to_pdf(html, pdf_path, engine=pdf_engine)
+            except ReportError as exc:
+                pdf_problem = str(exc).splitlines()[0]
+                pdf_path.unlink(missing_ok=True)
+                pdf_path = None
             timings["pdf"] = time.perf_counter() - step
 
         content = json.loads((tmp / "content.json").read_text(encoding="utf-8")) \
@@ -444,16 +421,18 @@ def render_report(*, scenarios: Sequence[str | os.PathLike] | None = None,
         manifest = {
             "report": "LLQ evaluation report",
             "parameters": {"lang": lang, "seed": seed, "pdf": pdf, "fast": bool(fast),
+                           "pdf_engine": pdf_engine if pdf_path else None,
                            "scenarios": [str(_rel(s)) for s in scen],
                            "data": str(_rel(data_path)) if data_path else None},
             "inputs": inputs,
-            "versions": _versions(chromium),
+            "versions": _versions(pdf_engine if pdf_path else None),
             "git": _git_commit(),
             "tables": content.get("tables", []),
             "figures": content.get("figures", []),
             "pending_sections": content.get("pending_sections", []),
             "notebook_stderr_outputs_removed": n_err,
             "pdf_pages": _pdf_pages(pdf_path) if pdf_path else None,
+            "pdf_not_written": pdf_problem,
             "outputs": outputs,
             "timings_seconds": {k: round(v, 2) for k, v in timings.items()},
         }
@@ -464,13 +443,18 @@ def render_report(*, scenarios: Sequence[str | os.PathLike] | None = None,
         shutil.rmtree(tmp, ignore_errors=True)
     total = time.perf_counter() - t0
     timings["total"] = total
+    printed = pdf and pdf_problem is None
     files = ReportFiles(out_dir=out_dir, html=out_dir / "report.html",
-                        pdf=out_dir / "report.pdf" if pdf else None,
+                        pdf=out_dir / "report.pdf" if printed else None,
                         manifest=out_dir / "manifest.json",
-                        tables=tuple(sorted((out_dir / "tables").glob("*.csv"))), timings=timings)
+                        tables=tuple(sorted((out_dir / "tables").glob("*.csv"))), timings=timings,
+                        pdf_engine=pdf_engine if printed else None)
     if progress:
-        print(f"Bericht fertig / report done: {files.html}" + (f", {files.pdf}" if pdf else "")
+        print(f"Bericht fertig / report done: {files.html}" + (f", {files.pdf}" if printed else "")
               + f" ({len(files.tables)} Tabellen/tables) in {total:.1f} s", flush=True)
+    if pdf and pdf_problem is not None:
+        raise PdfNotWritten(f"no PDF: {pdf_problem}. HTML, tables and manifest are in {out_dir}; "
+                            "`llq report --no-pdf` skips the PDF.", files=files)
     return files
 
 
