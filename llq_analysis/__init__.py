@@ -50,6 +50,7 @@ _API: dict[str, str] = {
     "leave_one_out": "impact.placebo",
     "wild_cluster_bootstrap": "impact.inference",
     "randomization_inference": "impact.randomization",
+    "spillover_did": "impact.spillover",
     "compare": "impact.results",
     "minimum_detectable_effect": "impact.power",
     "power_curve": "impact.power",

@@ -489,3 +489,30 @@ LABELS.update({
                          "share, effects growing over time under staggered starts (TWFE bias) and effects of other "
                          "programmes at the same time."},
 })
+
+# overlapping programmes (co-treatments, restricted comparison groups; impact/_cotreat.py)
+LABELS.update({
+    "cotreat.note": {
+        "de": "Andere Programme ({cols}) gehen als Ko-Behandlung in die Regression ein: die Wirkung ist um "
+              "deren linearen Einfluss je EUR und Einwohner bereinigt ({overlap} % der geförderten "
+              "Beobachtungen erhalten auch diese Mittel). Nicht getrennt: Wechselwirkungen (die Förderung wirkt "
+              "anders, wo auch das andere Programm fördert), nichtlineare oder verzögerte Wirkungen des anderen "
+              "Programms, und Jahre ohne Werte der Ko-Behandlung ({lost} von {total} Zeilen deshalb ausgelassen).",
+        "en": "Other programmes ({cols}) enter the regression as co-treatments: the effect is net of their linear "
+              "effect per EUR per resident ({overlap} % of the funded observations also receive this funding). "
+              "Not separated: interactions (funding works differently where the other programme also funds), "
+              "non-linear or lagged effects of the other programme, and years without values of the "
+              "co-treatment ({lost} of {total} rows left out for that reason)."},
+    "cotreat.mask": {
+        "de": "Vergleichsgruppe eingeschränkt auf Einheiten mit {col} = wahr ({kept} ungeförderte Einheiten "
+              "verwendet, {out} ausgelassen; {tr_out} geförderte Einheit(en) außerhalb). Getrennt wird damit, was "
+              "geförderte und Vergleichseinheiten mit {col} gemeinsam haben (z. B. die Lage in einem WiN-Gebiet "
+              "und dessen gemeinsame Trends). Nicht getrennt: Unterschiede in Höhe oder Zeitpunkt des anderen "
+              "Programms zwischen geförderten und Vergleichseinheiten (z. B. ein WiN-Aufwuchs, der geförderte "
+              "Gebiete stärker erreicht).",
+        "en": "Comparison group restricted to units with {col} = true ({kept} untreated units used, {out} left "
+              "out; {tr_out} treated unit(s) outside). This separates what treated and comparison units with {col} "
+              "share (e.g. being a WiN area and its common trends). Not separated: differences in the amount or "
+              "timing of the other programme between treated and comparison units (e.g. a WiN increase that "
+              "reaches the funded areas more)."},
+})

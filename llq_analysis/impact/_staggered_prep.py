@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataValidationError, Problem
-from . import _prep
+from . import _cotreat, _prep
 
 CONTROLS = ("never_treated", "not_yet_treated")
 EST_METHODS = ("reg", "dr", "ipw")
@@ -22,7 +22,8 @@ _R_CONTROL = {"never_treated": "nevertreated", "not_yet_treated": "notyettreated
 
 def _prepare_staggered(df: pd.DataFrame, *, outcome: str, unit: str, time: str, cohort: str,
                        covariates: list[str], control: str | None, anticipation: int,
-                       what: str, treatment: str | None = None) -> dict[str, Any]:
+                       what: str, treatment: str | None = None,
+                       comparison_mask: str | None = None) -> dict[str, Any]:
     """Checks and cleaning shared by the staggered estimators. Returns the working frame with
     columns ``_u, _t (float), _g (float, 0 = never), _y, _x0..`` and what was dropped/recoded."""
     _prep.require_columns(df, {"outcome": outcome, "unit": unit, "time": time, "cohort": cohort,
@@ -78,6 +79,18 @@ def _prepare_staggered(df: pd.DataFrame, *, outcome: str, unit: str, time: str, 
         msgs.append(f"{n_late} units first treated after the last period ({_lab(periods[-1])}) are "
                     "treated as never treated in this sample")
         d.loc[late, "_g"] = 0.0
+    notes = []
+    if comparison_mask is not None:  # restricted comparison group (impact/_cotreat.py)
+        eligible = _cotreat.mask_by_unit(df.loc[d.index], unit=unit, mask=comparison_mask, what=what)
+        ok = d["_u"].map(eligible).to_numpy(dtype=bool)
+        never = (d["_g"] == 0).to_numpy()
+        n_out, n_kept = d.loc[never & ~ok, "_u"].nunique(), d.loc[never & ok, "_u"].nunique()
+        n_tr_out = d.loc[~never & ~ok, "_u"].nunique()
+        _drop(never & ~ok, f"untreated unit outside the comparison group ({comparison_mask} is False)")
+        notes.append(_cotreat.mask_note(comparison_mask, n_kept=n_kept, n_out=n_out, n_treated_outside=n_tr_out))
+        if n_tr_out:
+            msgs.append(f"{what}: {n_tr_out} treated unit(s) have {comparison_mask} = False; they stay in the "
+                        "estimate as treated units (and, before their start, as not-yet-treated observations)")
     # always treated: no pre-treatment period
     always = (d["_g"] > 0) & (d["_g"] - anticipation <= periods[0])
     if always.any():
@@ -126,7 +139,7 @@ def _prepare_staggered(df: pd.DataFrame, *, outcome: str, unit: str, time: str, 
     for gval in unit_g.unique():
         to_label.setdefault(float(gval), int(gval) if float(gval).is_integer() else gval)
     return {"data": d.reset_index(drop=True), "warnings": msgs, "dropped": all_dropped,
-            "periods": periods, "n_unbalanced_units": n_unbal, "to_label": to_label}
+            "periods": periods, "n_unbalanced_units": n_unbal, "to_label": to_label, "notes": notes}
 
 
 def _check_treatment(df: pd.DataFrame, d: pd.DataFrame, *, treatment: str, unit: str, time: str, cohort: str,

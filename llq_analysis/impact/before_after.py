@@ -119,6 +119,7 @@ def compare_before_after(
     city: str | None = "city",
     cohort: str | None = "llq_first_year",
     lang: str = "de",
+    comparison_mask: str | None = None,
 ) -> BeforeAfterResult:
     """Compare funded with comparison quartiers before and after (see the module docstring).
 
@@ -140,6 +141,9 @@ def compare_before_after(
     cohort : column with the first funded year (0 = never); used only to warn when funded
         quartiers start inside the windows. Ignored when absent.
     lang : language of warnings ("de" or "en"); ``summary(lang)`` can switch later.
+    comparison_mask : optional boolean column (constant within quartier) marking the quartiers
+        eligible as comparisons (e.g. "is a WiN area"): unfunded quartiers outside it are left out
+        of the comparison pool (listed in ``dropped``); the summary says what this separates.
 
     Returns
     -------
@@ -245,6 +249,18 @@ def compare_before_after(
     if len(partial):
         warn.append(t("ba.warn_partial", lang).format(n=len(partial)))
 
+    if comparison_mask is not None:  # restricted comparison group (impact/_cotreat.py)
+        from . import _cotreat
+
+        eligible = _cotreat.mask_by_unit(panel, unit=unit, mask=comparison_mask, what="compare_before_after")
+        ok = eligible.reindex(q.index).fillna(False).to_numpy(dtype=bool)
+        out = q.index[~q["funded"].to_numpy(dtype=bool) & ~ok]
+        dropped = pd.concat([dropped, pd.DataFrame({"quartier_id": out, "funded": False,
+                                                    "reason": f"not an eligible comparison ({comparison_mask} "
+                                                    "is False)"})], ignore_index=True)
+        warn.append(_cotreat.mask_note(comparison_mask, n_kept=int((~q["funded"] & ok).sum()), n_out=len(out),
+                                       n_treated_outside=int((q["funded"].to_numpy(dtype=bool) & ~ok).sum())))
+        q = q.drop(index=out)
     f_ids = [i for i in q.index if q.at[i, "funded"]]
     pool = [i for i in q.index if not q.at[i, "funded"]]
     if not f_ids:
@@ -364,6 +380,7 @@ def compare_before_after(
         "indicator": indicator, "funded": funded if isinstance(funded, str) else sorted(map(str, funded_ids)),
         "pre": pre, "post": post, "comparison": comparison, "n_matches": n_matches if comparison == "matched" else None,
         "replace": replace if comparison == "matched" else None, "same_city": same_city,
+        "comparison_mask": comparison_mask,
         "match_on": match_cols or None, "interval": interval,
         "reps": reps if interval == "bootstrap" else None, "seed": seed if interval == "bootstrap" else None,
         "unit": unit, "time": time, "city": city, "weights": "unweighted mean over quartiers", "lang": lang,

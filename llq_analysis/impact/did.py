@@ -42,7 +42,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataValidationError, Problem
-from . import _prep
+from . import _cotreat, _prep
 from ._fe_engine import (  # noqa: F401  (VCOV_TYPES: re-exported)
     VCOV_TYPES,
     _binary,
@@ -137,7 +137,8 @@ def did(df: pd.DataFrame, *, outcome: str, group: str, post: str, cluster: str |
 def twfe(df: pd.DataFrame, *, outcome: str, unit: str, time: str, treatment: str,
          covariates: Sequence[str] = (), weights: str | None = None, cluster: str | None = None,
          vcov: str = "CR1", alpha: float = 0.05,
-         few_treated_threshold: int = _prep.FEW_TREATED_CLUSTERS, engine: str | None = None) -> EffectResult:
+         few_treated_threshold: int = _prep.FEW_TREATED_CLUSTERS, engine: str | None = None,
+         co_treatments: Sequence[str] | None = None) -> EffectResult:
     """Two-way fixed effects regression ``y_it = beta d_it + x_it'gamma + a_i + l_t + u_it``.
 
     ``treatment`` is binary (0/1, may switch on and off) or continuous (e.g. EUR per resident:
@@ -157,10 +158,16 @@ def twfe(df: pd.DataFrame, *, outcome: str, unit: str, time: str, treatment: str
     With staggered adoption and heterogeneous effects TWFE is biased (Goodman-Bacon 2021); use
     :func:`~llq_analysis.impact.staggered.staggered_did` then. Rows with a missing value are
     dropped and reported (``dropped``, warning). Few treated clusters (< 10) give a warning.
+
+    Overlapping programmes (:mod:`._cotreat`): other programmes' funding as co-treatments, e.g.
+    ``covariates=["win_eur_per_capita"]`` (``*_eur_per_capita`` covariates are recognised;
+    ``co_treatments=`` adds others). ``beta`` is then the effect holding that funding fixed
+    (linear, additive); the summary says what is and is not separated, and how many rows the
+    co-treatment's missing years cost.
     """
     what = "twfe"
     vcov = _vcov_name(vcov)
-    covariates = tuple(covariates)
+    covariates = tuple(dict.fromkeys([*covariates, *(co_treatments or ())]))
     cluster = cluster or unit
     data, dropped, warns = _prep.prepare(
         df, required={"outcome": outcome, "unit": unit, "time": time, "treatment": treatment,
@@ -223,13 +230,16 @@ def twfe(df: pd.DataFrame, *, outcome: str, unit: str, time: str, treatment: str
         switch = switch.rename(columns={"u": unit})
     inference = (f"{vcov} clustered by {cluster} ({fit.n_clusters} clusters), t({fit.df_t:g})"
                  if _is_clustered(vcov) else f"{vcov}, t({fit.df_t:g})")
+    cos = _cotreat.co_treatments(covariates, co_treatments, treatment=treatment)
+    note = _cotreat.co_treatment_note(df, data, treatment=treatment, cos=cos, dropped=dropped)
     return EffectResult(
         method="twfe", estimate=float(h.estimate), se=float(h.se), ci=(float(h.ci_low), float(h.ci_high)),
         pvalue=float(h.pvalue), n_obs=fit.n_obs, n_clusters=fit.n_clusters, table=table,
         spec={"outcome": outcome, "unit": unit, "time": time, "treatment": treatment,
               "treatment_type": "binary" if binary else "continuous", "covariates": list(covariates),
               "weights": weights, "cluster": cluster if _is_clustered(vcov) else None, "vcov": vcov,
-              "df": fit.df_t, "alpha": alpha, "inference": inference, "engine": engine},
+              "df": fit.df_t, "alpha": alpha, "inference": inference, "engine": engine,
+              "co_treatments": cos, "notes": (note,) if note else ()},
         fingerprint=data_fingerprint(data, [c for c in (outcome, unit, time, treatment, cluster, weights,
                                                         *covariates) if c]),
         provenance=data_provenance(df, [outcome, treatment]),

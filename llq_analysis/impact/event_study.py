@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataValidationError, Problem
-from . import _prep
+from . import _cotreat, _prep
 from ._fe_engine import _binary, _fit, _is_clustered, _resolve_engine, _table, _tdist, _vcov_name
 from .results import EffectResult, data_fingerprint, data_provenance
 
@@ -53,7 +53,7 @@ def event_study(df: pd.DataFrame, *, outcome: str, unit: str, time: str, cohort:
                 bin_endpoints: tuple[int, int] | None = None, covariates: Sequence[str] = (),
                 treatment: str | None = None, vcov: str = "CR1", alpha: float = 0.05,
                 few_treated_threshold: int = _prep.FEW_TREATED_CLUSTERS,
-                engine: str | None = None) -> EventStudyResult:
+                engine: str | None = None, co_treatments: Sequence[str] | None = None) -> EventStudyResult:
     """Dynamic TWFE event study ``y_it = sum_{r != ref} b_r 1{t - g_i = r} + a_i + l_t + u_it``.
 
     ``cohort``: first treated period of the unit (constant within unit); **0 or missing = never
@@ -74,12 +74,14 @@ def event_study(df: pd.DataFrame, *, outcome: str, unit: str, time: str, cohort:
     ``stat/df`` with (df, G-1) degrees of freedom. SE convention and ``engine`` as :func:`twfe`.
     With heterogeneous effects across cohorts, the coefficients are contaminated (Sun & Abraham
     2021); compare with :func:`~llq_analysis.impact.event_time.sun_abraham`.
+    Co-treatments (other programmes' funding, e.g. ``covariates=["win_eur_per_capita"]``,
+    ``co_treatments=``) as in :func:`~llq_analysis.impact.did.twfe` (see :mod:`._cotreat`).
     """
     from scipy import stats
 
     what = "event_study"
     vcov = _vcov_name(vcov)
-    covariates = tuple(covariates)
+    covariates = tuple(dict.fromkeys([*covariates, *(co_treatments or ())]))
     cluster = cluster or unit
     data, dropped, warns = _prep.prepare(
         df, required={"outcome": outcome, "unit": unit, "time": time, "cohort": cohort, "cluster": cluster,
@@ -197,13 +199,17 @@ def event_study(df: pd.DataFrame, *, outcome: str, unit: str, time: str, cohort:
         est, se, pv, ci = math.nan, math.nan, math.nan, (math.nan, math.nan)
     inference = (f"{vcov} clustered by {cluster} ({fit.n_clusters} clusters), t({fit.df_t:g})"
                  if _is_clustered(vcov) else f"{vcov}, t({fit.df_t:g})")
+    cos = _cotreat.co_treatments(covariates, co_treatments, treatment=treatment)
+    note = _cotreat.co_treatment_note(df, data, treatment=None, cos=cos, dropped=dropped,
+                                      treated=((work["g"] != 0) & (work["t"] >= work["g"])).to_numpy())
     return EventStudyResult(
         method="event_study", estimate=est, se=se, ci=ci, pvalue=pv, n_obs=fit.n_obs,
         n_clusters=fit.n_clusters, table=tab,
         spec={"outcome": outcome, "unit": unit, "time": time, "cohort": cohort, "ref": refs,
               "bin_endpoints": bin_endpoints, "covariates": list(covariates), "vcov": vcov,
               "cluster": cluster if _is_clustered(vcov) else None, "df": fit.df_t, "alpha": alpha,
-              "inference": inference, "headline": "mean of post-period coefficients (r >= 0)"},
+              "inference": inference, "headline": "mean of post-period coefficients (r >= 0)",
+              "co_treatments": cos, "notes": (note,) if note else ()},
         fingerprint=data_fingerprint(data, [outcome, unit, time, cohort, cluster, *covariates]),
         provenance=data_provenance(df, [outcome]),
         extras={"pretrend": pretrend, "vcov": fit.vcov.loc[terms, terms], "n_treated_clusters": n_tr,

@@ -70,7 +70,8 @@ class EventTimeResult(EffectResult):
 
 
 def sun_abraham(df: pd.DataFrame, *, outcome: str, unit: str, time: str, cohort: str,
-                covariates: Sequence[str] = (), anticipation: int = 0, alpha: float = 0.05) -> EventTimeResult:
+                covariates: Sequence[str] = (), anticipation: int = 0, alpha: float = 0.05,
+                comparison_mask: str | None = None) -> EventTimeResult:
     """Sun & Abraham (2021) interaction-weighted event study.
 
     Saturated TWFE regression of the outcome on cohort x event-time dummies (reference event
@@ -80,11 +81,13 @@ def sun_abraham(df: pd.DataFrame, *, outcome: str, unit: str, time: str, cohort:
     post-treatment cohort x period effects weighted by treated observations (equals the CS simple
     ATT on balanced panels). SEs: cluster-robust by unit (HC1/CR1 as ``fixest::sunab``), via
     diff-diff ``SunAbraham``. Event time in index steps (module notes).
+    ``comparison_mask``: boolean column restricting the comparison units (see
+    :func:`~llq_analysis.impact.staggered.staggered_did`).
     """
     covariates = list(covariates)
     prep = _prepare_staggered(df, outcome=outcome, unit=unit, time=time, cohort=cohort,
                               covariates=covariates, control="not_yet_treated",
-                              anticipation=int(anticipation), what="sun_abraham")
+                              anticipation=int(anticipation), what="sun_abraham", comparison_mask=comparison_mask)
     d = _to_index_steps(prep["data"], prep["periods"])
     import diff_diff as dd
 
@@ -105,7 +108,7 @@ def sun_abraham(df: pd.DataFrame, *, outcome: str, unit: str, time: str, cohort:
     return EventTimeResult(
         method="sun_abraham", estimate=float(o.estimate), se=float(o.se), ci=(float(o.ci_low), float(o.ci_high)),
         pvalue=float(o.pvalue), n_obs=int(len(d)), n_clusters=n_units, table=table,
-        spec={"outcome": outcome, "unit": unit, "time": time, "cohort": cohort, "covariates": tuple(covariates),
+        spec={"outcome": outcome, "unit": unit, "time": time, "cohort": cohort, "covariates": tuple(covariates), "notes": tuple(prep["notes"]),
               "anticipation": int(anticipation), "reference_event_time": -1 - int(anticipation), "alpha": alpha,
               "estimator": f"Sun & Abraham (2021) via diff-diff {getattr(dd, '__version__', '?')}",
               "inference": "cluster-robust (CR1) by unit, normal"},
@@ -118,7 +121,8 @@ def sun_abraham(df: pd.DataFrame, *, outcome: str, unit: str, time: str, cohort:
 
 def imputation_did(df: pd.DataFrame, *, outcome: str, unit: str, time: str, cohort: str,
                    covariates: Sequence[str] = (), anticipation: int = 0, pretrends: bool = False,
-                   variance: str = "bjs", leave_one_out: bool = True, alpha: float = 0.05) -> EventTimeResult:
+                   variance: str = "bjs", leave_one_out: bool = True, alpha: float = 0.05,
+                   comparison_mask: str | None = None) -> EventTimeResult:
     """Imputation estimator (Borusyak, Jaravel & Spiess 2024; Gardner 2022 two-stage DiD).
 
     1. fit ``y_it = a_i + l_t (+ x_it'g)`` on untreated observations only (never-treated and
@@ -139,13 +143,15 @@ def imputation_did(df: pd.DataFrame, *, outcome: str, unit: str, time: str, coho
     pre-treatment event times (BJS test regressions among untreated observations). Backend:
     diff-diff ``ImputationDiD`` / ``TwoStageDiD``; point estimates and the BJS variances (with and
     without leave-one-out) are checked against a direct implementation in the tests.
+    ``comparison_mask``: boolean column restricting the comparison units (see
+    :func:`~llq_analysis.impact.staggered.staggered_did`).
     """
     if variance not in ("bjs", "gardner"):
         raise ValueError(f"variance must be 'bjs' or 'gardner', got {variance!r}")
     covariates = list(covariates)
     prep = _prepare_staggered(df, outcome=outcome, unit=unit, time=time, cohort=cohort,
                               covariates=covariates, control=None, anticipation=int(anticipation),
-                              what="imputation_did")
+                              what="imputation_did", comparison_mask=comparison_mask)
     d = _to_index_steps(prep["data"], prep["periods"])
     import diff_diff as dd
 
@@ -175,7 +181,7 @@ def imputation_did(df: pd.DataFrame, *, outcome: str, unit: str, time: str, coho
     return EventTimeResult(
         method="imputation", estimate=float(o.estimate), se=float(o.se), ci=(float(o.ci_low), float(o.ci_high)),
         pvalue=float(o.pvalue), n_obs=int(len(d)), n_clusters=int(d["_u"].nunique()), table=table,
-        spec={"outcome": outcome, "unit": unit, "time": time, "cohort": cohort, "covariates": tuple(covariates),
+        spec={"outcome": outcome, "unit": unit, "time": time, "cohort": cohort, "covariates": tuple(covariates), "notes": tuple(prep["notes"]),
               "anticipation": int(anticipation), "variance": variance, "leave_one_out": bool(leave_one_out),
               "alpha": alpha,
               "estimator": f"imputation (BJS 2024 / Gardner 2022) via diff-diff {getattr(dd, '__version__', '?')}",

@@ -130,6 +130,8 @@ class EffectResult:
             lines.append(f"{t('inference', lang)}: {self.spec['inference']}")
         if self.provenance == "simulated":
             lines.append(t("simulated_warning", lang))
+        for n in self.spec.get("notes", ()) or ():  # design notes (co-treatments, comparison group)
+            lines.append(n.text(lang) if callable(getattr(n, "text", None)) else str(n))
         for w in self.warnings:  # a Message (impact/_prep.py) knows its German text
             lines.append(f"! {w.text(lang) if callable(getattr(w, 'text', None)) else w}")
         if self.dropped is not None and len(self.dropped):

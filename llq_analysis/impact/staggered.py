@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataValidationError, Problem
+from . import _cotreat, _prep
 from ._staggered_prep import (  # noqa: F401  (CONTROLS, EST_METHODS: re-exported)
     _R_CONTROL,
     AGGREGATIONS,
@@ -172,7 +173,8 @@ def staggered_did(df: pd.DataFrame, *, outcome: str, unit: str, time: str, cohor
                   control: str = "never_treated", covariates: Sequence[str] = (),
                   est_method: str = "reg", base_period: str = "varying", anticipation: int = 0,
                   bootstrap: int = 0, seed: int | None = None, alpha: float = 0.05,
-                  treatment: str | None = None) -> StaggeredResult:
+                  treatment: str | None = None, comparison_mask: str | None = None,
+                  co_treatments: Sequence[str] | None = None) -> StaggeredResult:
     """Callaway & Sant'Anna (2021) group-time ATTs for staggered adoption, and their aggregations.
 
     Parameters
@@ -197,6 +199,14 @@ def staggered_did(df: pd.DataFrame, *, outcome: str, unit: str, time: str, cohor
     treatment : optional 0/1 column of the same design; if given it is checked: a treatment that
         switches off (1 then 0) or disagrees with ``cohort`` (``1{t >= cohort}``) is an error naming
         the units. (A cohort column by itself cannot switch off; it must be constant per unit.)
+    comparison_mask : optional boolean column (constant within unit) marking the units eligible as
+        comparisons, e.g. "is a WiN area": never-treated units outside it are left out (listed in
+        ``dropped``); the summary says what this separates (see :mod:`._cotreat`).
+    co_treatments : other programmes' funding columns among ``covariates`` (``*_eur_per_capita``
+        covariates are recognised anyway): a co-treatment that varies within units is refused
+        (:class:`~llq_analysis.impact._cotreat.UnsupportedDesignError` naming ``twfe`` /
+        ``event_study`` with ``covariates=`` and ``comparison_mask=`` as the alternatives), because
+        Callaway & Sant'Anna conditions on covariates at the base period only.
 
     Returns
     -------
@@ -222,11 +232,13 @@ def staggered_did(df: pd.DataFrame, *, outcome: str, unit: str, time: str, cohor
         raise ValueError(f"alpha must be in (0, 1), got {alpha!r}")
     if int(bootstrap) < 0:
         raise ValueError(f"bootstrap must be 0 or a positive number of draws, got {bootstrap!r}")
-    covariates = list(covariates)
+    covariates = list(dict.fromkeys([*covariates, *(co_treatments or ())]))
+    _prep.require_columns(df, {f"covariate {c}": c for c in covariates} | {"unit": unit}, what="staggered_did")
+    _cotreat.refuse_time_varying(df, unit=unit, covariates=covariates, explicit=co_treatments, what="staggered_did")
 
     prep = _prepare_staggered(df, outcome=outcome, unit=unit, time=time, cohort=cohort,
                               covariates=covariates, control=control, anticipation=int(anticipation),
-                              what="staggered_did", treatment=treatment)
+                              what="staggered_did", treatment=treatment, comparison_mask=comparison_mask)
     d, msgs = prep["data"], list(prep["warnings"])
 
     import diff_diff as dd
@@ -310,7 +322,8 @@ def staggered_did(df: pd.DataFrame, *, outcome: str, unit: str, time: str, cohor
                          f"{getattr(dd, '__version__', '?')}; aggregation as R did::aggte",
             "inference": (f"multiplier bootstrap ({B} Rademacher draws, unit level), uniform bands"
                           if B > 0 else "analytic influence function, clustered by unit"),
-            "periods": tuple(prep["periods"]), "_to_label": to_label}
+            "periods": tuple(prep["periods"]), "_to_label": to_label, "comparison_mask": comparison_mask,
+            "notes": tuple(prep["notes"])}
     used = d
     base = StaggeredResult(
         method="cs", estimate=math.nan, se=math.nan, ci=(math.nan, math.nan), pvalue=math.nan,
