@@ -66,7 +66,7 @@ import numpy as np, pandas as pd
 def panel() -> pd.DataFrame:
     import llq_analysis as llq
     try:
-        df = llq.load_panel()
+        df = llq.load_demo_panel()
     except Exception:  # bundled data not there yet: a simulated panel of the same size
         rng = np.random.default_rng(0)
         q, years = 117, np.arange(2012, 2025)

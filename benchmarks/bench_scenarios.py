@@ -35,7 +35,7 @@ def main() -> None:
     from llq_analysis.policy.projection import compare_scenarios, project
     from llq_analysis.policy.scenarios import load_scenario
 
-    q, panel = llq.load_quartiers(), llq.load_panel()
+    q, panel = llq.load_quartiers(), llq.load_demo_panel()
     base = load_scenario(paths.BASELINE_SCENARIO)
     need = load_scenario(paths.SCENARIO_DIR / "bedarfsorientiert.yaml")
     effect = {"sgb2_rate": (-0.25, 0.08), "sgb2_rate_u15": (-0.40, 0.15), "turnout_buergerschaft": (0.30, 0.10)}

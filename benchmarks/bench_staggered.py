@@ -4,7 +4,7 @@ Prints: cold ``import diff_diff`` in a fresh process (median of 3); Callaway & S
 analytic SEs and with 999 multiplier-bootstrap draws (the issue's target: < 0.5 s), the four
 aggregations with 999 draws, Sun & Abraham, imputation (BJS) and the Bacon decomposition - all
 warm (after a first call in this process), median of 5 runs. Data: the bundled panel
-(``llq.load_panel()``, outcome ``sgb2_rate``, cohort ``llq_first_year``).
+(``llq.load_demo_panel()``, outcome ``sgb2_rate``, cohort ``llq_first_year``).
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ def main() -> int:
     from llq_analysis.impact.event_time import imputation_did, sun_abraham
     from llq_analysis.impact.staggered import staggered_did
 
-    p = llq.load_panel()
+    p = llq.load_demo_panel()
     kw = {"outcome": "sgb2_rate", "unit": "quartier_id", "time": "year"}
     n_units, n_years = p["quartier_id"].nunique(), p["year"].nunique()
     print(f"panel: {n_units} quartiers x {n_years} years = {len(p)} rows "

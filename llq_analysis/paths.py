@@ -13,7 +13,10 @@ TEMPLATE_DIR = PACKAGE_DIR / "templates"
 REPORT_DIR = PROJECT_DIR / "reports"
 
 QUARTIERS_CSV = DATA_DIR / "quartiers.csv"
-PANEL_CSV = DATA_DIR / "panel.csv"
+PANEL_CSV = DATA_DIR / "panel.csv"  # published values only
+DEMO_PANEL_CSV = DATA_DIR / "demo_panel.csv"  # simulated, for method demonstrations
+PANEL_SOURCES_CSV = DATA_DIR / "panel_sources.csv"  # file, sheet, block, cell of every published value
+OFFICIAL_SOURCES_DIR = DATA_DIR / "sources" / "official"
 FUNDING_CSV = DATA_DIR / "funding.csv"
 PUBLISHED_INDICATORS_CSV = DATA_DIR / "published_indicators.csv"
 AREA_MAP_CSV = DATA_DIR / "programme_area_map.csv"

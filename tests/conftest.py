@@ -20,7 +20,7 @@ def quartiers():
 def panel():
     import llq_analysis as llq
 
-    return llq.load_panel()
+    return llq.load_demo_panel()
 
 
 @pytest.fixture(scope="session")

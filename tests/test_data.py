@@ -1,4 +1,5 @@
-"""The bundled reference data: reproducible, validated, calibrated to the published anchors."""
+"""The bundled data: reproducible, validated; the official key; the demo panel calibrated to the
+published anchors with its known effect (the published panel's checks are in test_official_data.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import pytest
 import llq_analysis as llq
 from llq_analysis import paths, schema
 from llq_analysis.data.loaders import provenance_counts
-from llq_analysis.data.reference_data import build_all, csv_text, readme_text
+from llq_analysis.data.reference_data import TABLES, build_all, csv_text, readme_text
+from llq_analysis.data.simulate import DEFAULT_EFFECTS, DEFAULT_SEED
 
 
 @pytest.fixture(scope="module")
@@ -17,7 +19,7 @@ def rebuilt():
     return build_all()
 
 
-@pytest.mark.parametrize("name", ["quartiers", "funding", "panel", "programme_area_map"])
+@pytest.mark.parametrize("name", TABLES)
 def test_bundled_files_are_reproducible(rebuilt, name):
     on_disk = (paths.DATA_DIR / f"{name}.csv").read_text(encoding="utf-8")
     assert csv_text(rebuilt[name]) == on_disk, f"data/{name}.csv is stale: run `make data`"
@@ -30,14 +32,26 @@ def test_data_readme_is_generated_from_schema(rebuilt):
         assert f"`{c.name}`" in text
 
 
-def test_quartiers_cover_both_cities(quartiers):
+def test_quartiers_are_the_official_key(quartiers):
     counts = quartiers["city"].value_counts()
-    assert counts["Bremen"] == 93 and counts["Bremerhaven"] == 24
-    bhv = quartiers[quartiers["city"] == "Bremerhaven"]
-    assert bhv["official_code"].notna().all() and bhv["verified"].all()
-    assert not quartiers.loc[quartiers["city"] == "Bremen", "verified"].any()
+    # 90 keys of 12411-03-03 for the city of Bremen (88 Ortsteilatlas Ortsteile + 2 harbour
+    # areas), 24 Ortsteile of Bremerhaven (election atlas 2023)
+    assert counts["Bremen"] == 90 and counts["Bremerhaven"] == 24
     assert quartiers["quartier_id"].is_unique
-    assert quartiers["provenance"].str.contains("population: simulated").all()
+    assert quartiers["quartier_id"].str.fullmatch(r"0401[12]\d{3}").all()
+    assert (quartiers["quartier_id"].str[5:] == quartiers["official_code"]).all()
+    city_prefix = quartiers["city"].map({"Bremen": "04011", "Bremerhaven": "04012"})
+    assert (quartiers["quartier_id"].str[:5] == city_prefix).all()
+    q = quartiers.set_index("quartier_id")
+    assert q.loc["04011442", "ortsteil"] == "Gröpelingen" and q.loc["04012134", "ortsteil"] == "Goethestraße"
+    assert q.loc["04011442", "stadtteil"] == "Gröpelingen" and q.loc["04011442", "stadtbezirk"] == "West"
+    # residents: published for Bremen (sum = the city total of 12411-03-03, 31.12.2023), never
+    # invented for Bremerhaven; the suppressed harbour cell stays empty with its mark
+    bremen = quartiers[quartiers["city"] == "Bremen"]
+    assert bremen["population"].sum() == 577_026
+    assert quartiers.loc[quartiers["city"] == "Bremerhaven", "population"].isna().all()
+    assert q.loc["04011121", "population_provenance"].startswith("missing: 'x'")
+    assert set(quartiers.loc[quartiers["harbour_area"], "stadtteil"]) == {"Häfen", "Fischereihafen"}
 
 
 @pytest.mark.parametrize("year", [2021, 2022, 2023, 2024])
@@ -53,7 +67,7 @@ def test_funding_uses_published_facts(funding):
     qz = funding[(funding["strand"] == "Quartierszentren") & (funding["year"] == 2021)]
     assert qz["amount_eur"].sum() == 850_000  # published 2021 total
     win20 = funding[(funding["programme"] == "WiN") & (funding["year"] == 2020)]
-    groep = win20[win20["quartier_id"].isin(["HB-groepelingen", "HB-lindenhof", "HB-ohlenhof"])]
+    groep = win20[win20["quartier_id"].isin(["04011442", "04011441", "04011443"])]
     assert groep["amount_eur"].sum() == pytest.approx(225_000, abs=0.01)
     kinds = funding["provenance"].str.split(":").str[0]
     assert set(kinds) <= {"published", "derived", "illustrative"}
@@ -61,11 +75,12 @@ def test_funding_uses_published_facts(funding):
     assert (kinds[funding["strand"] == "Kleinst-/Sondergebiete"] == "illustrative").all()
 
 
-def test_panel_shape_and_provenance(panel, quartiers):
+def test_demo_panel_shape_and_provenance(panel, quartiers):
     assert len(panel) == len(quartiers) * 13
     assert set(panel["year"]) == set(range(2012, 2025))
     counts = provenance_counts(panel).groupby("provenance")["n_values"].sum()
-    assert counts["published"] == 1 and counts["simulated"] > 10_000
+    # the demo panel holds no published value at all: real and simulated never mix
+    assert "published" not in counts.index and counts["simulated"] > 10_000
     assert (panel["provenance"] == "simulated").all()
 
 
@@ -113,10 +128,10 @@ def test_calibration_turnout_land(panel, year, published):
         assert voters == pytest.approx(262_099, abs=50)
 
 
-def test_published_value_kept_exactly(panel):
-    row = panel[(panel["quartier_id"] == "BHV-goethestrasse") & (panel["year"] == 2019)].iloc[0]
-    assert row["unemployment_rate"] == 29.0
-    assert row["unemployment_rate_provenance"].startswith("published:")
+def test_demo_calibrated_to_goethequartier_anchor_but_marked_simulated(panel):
+    row = panel[(panel["quartier_id"] == "04012134") & (panel["year"] == 2019)].iloc[0]
+    assert row["unemployment_rate"] == pytest.approx(29.0, abs=0.01)  # published anchor, "rund 29 %"
+    assert row["unemployment_rate_provenance"] == "simulated"
 
 
 def _twfe_slope(df: pd.DataFrame, y: str, x: str) -> float:
@@ -132,8 +147,15 @@ def _twfe_slope(df: pd.DataFrame, y: str, x: str) -> float:
 
 
 def test_known_effect_is_built_in(panel):
-    slope = _twfe_slope(panel, "sgb2_rate", "llq_eur_per_capita")
-    assert slope == pytest.approx(-0.25, abs=0.05)
+    # the same seed without an effect: the within-unit, within-year difference is exactly the
+    # built-in effect x dose (calibration to the published anchors shifts whole units or years,
+    # which the two-way demeaning removes; rates are rounded to 3 decimals)
+    null = llq.simulate_panel(DEFAULT_SEED, effect={k: 0.0 for k in DEFAULT_EFFECTS})
+    for outcome in ("sgb2_rate", "turnout_buergerschaft"):
+        d = panel.assign(diff=panel[outcome] - null[outcome]).dropna(subset=["diff"])
+        slope = _twfe_slope(d, "diff", "llq_eur_per_capita")
+        assert slope == pytest.approx(DEFAULT_EFFECTS[outcome], abs=2e-3)
+        assert abs(DEFAULT_EFFECTS[outcome]) >= 0.01  # an effect is built in
 
 
 def test_simulate_panel_is_seeded_and_effect_is_recovered():

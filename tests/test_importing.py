@@ -38,19 +38,19 @@ HAVE_BUNDLED = paths.QUARTIERS_CSV.exists() and paths.FUNDING_CSV.exists()
 # a small quartier table (same ids and names as data/quartiers.csv) so tests need no bundled data
 Q = pd.DataFrame(
     [
-        ("HB-groepelingen", "Bremen", "Gröpelingen", "Gröpelingen", None),
-        ("HB-lindenhof", "Bremen", "Gröpelingen", "Lindenhof", None),
-        ("HB-ohlenhof", "Bremen", "Gröpelingen", "Ohlenhof", None),
-        ("HB-walle", "Bremen", "Walle", "Walle", None),
-        ("HB-neustaedter-hafen", "Bremen", "Häfen", "Neustädter Hafen", None),
-        ("HB-hemelingen", "Bremen", "Hemelingen", "Hemelingen", None),
-        ("HB-tenever", "Bremen", "Osterholz", "Tenever", None),
-        ("HB-buergerpark", "Bremen", "Schwachhausen", "Bürgerpark", None),
-        ("BHV-buergerpark", "Bremerhaven", "Geestemünde", "Bürgerpark", "214"),
-        ("BHV-goethestrasse", "Bremerhaven", "Lehe", "Goethestraße", "134"),
-        ("BHV-klushof", "Bremerhaven", "Lehe", "Klushof", "135"),
-        ("BHV-mitte-sued", "Bremerhaven", "Mitte", "Mitte-Süd", "141"),
-        ("BHV-gruenhoefe", "Bremerhaven", "Geestemünde", "Grünhöfe", "215"),
+        ("04011442", "Bremen", "Gröpelingen", "Gröpelingen", None),
+        ("04011441", "Bremen", "Gröpelingen", "Lindenhof", None),
+        ("04011443", "Bremen", "Gröpelingen", "Ohlenhof", None),
+        ("04011434", "Bremen", "Walle", "Walle", None),
+        ("04011124", "Bremen", "Häfen", "Neustädter Hafen", None),
+        ("04011383", "Bremen", "Hemelingen", "Hemelingen", None),
+        ("04011373", "Bremen", "Osterholz", "Tenever", None),
+        ("04011322", "Bremen", "Schwachhausen", "Bürgerpark", None),
+        ("04012214", "Bremerhaven", "Geestemünde", "Bürgerpark", "214"),
+        ("04012134", "Bremerhaven", "Lehe", "Goethestraße", "134"),
+        ("04012135", "Bremerhaven", "Lehe", "Klushof", "135"),
+        ("04012141", "Bremerhaven", "Mitte", "Mitte-Süd", "141"),
+        ("04012215", "Bremerhaven", "Geestemünde", "Grünhöfe", "215"),
     ],
     columns=["quartier_id", "city", "stadtteil", "ortsteil", "official_code"],
 )
@@ -348,15 +348,15 @@ def test_build_long_table_values_provenance_and_exclusions():
     assert len(panel) == 10  # 5 Ortsteile x 2 years; 'Stadt Bremen' excluded (twice)
     assert [e["line"] for e in panel.attrs["excluded_rows"]] == [5, 11]
     g = panel.set_index(["quartier_id", "year"])
-    assert g.loc[("HB-groepelingen", 2021), "population"] == 9123
-    assert g.loc[("HB-groepelingen", 2022), "sgb2_rate"] == 33.4
-    assert g.loc[("HB-groepelingen", 2021), "sgb2_rate_provenance"] == "user: ortsteilatlas_sgb2.csv"
-    assert g.loc[("HB-walle", 2021), "sgb2_rate_provenance"] == (
+    assert g.loc[("04011442", 2021), "population"] == 9123
+    assert g.loc[("04011442", 2022), "sgb2_rate"] == 33.4
+    assert g.loc[("04011442", 2021), "sgb2_rate_provenance"] == "user: ortsteilatlas_sgb2.csv"
+    assert g.loc[("04011434", 2021), "sgb2_rate_provenance"] == (
         "user: ortsteilatlas_sgb2.csv (p: vorläufige Zahl)")
-    assert pd.isna(g.loc[("HB-ohlenhof", 2021), "sgb2_rate"])
-    assert g.loc[("HB-ohlenhof", 2021), "sgb2_rate_provenance"].startswith(
+    assert pd.isna(g.loc[("04011443", 2021), "sgb2_rate"])
+    assert g.loc[("04011443", 2021), "sgb2_rate_provenance"].startswith(
         "missing: '-' nichts vorhanden")
-    assert g.loc[("HB-ohlenhof", 2021), "sgb2_rate_u15_provenance"].startswith("missing: '.'")
+    assert g.loc[("04011443", 2021), "sgb2_rate_u15_provenance"].startswith("missing: '.'")
     # not supplied by the file: empty with provenance 'missing'
     assert g["turnout_buergerschaft"].isna().all()
     assert (g["turnout_buergerschaft_provenance"] == "missing").all()
@@ -371,8 +371,8 @@ def test_build_wide_table_with_codes_and_regex_exclusion():
     assert len(panel) == 16  # 4 Ortsteile x 4 years
     assert panel.attrs["excluded_rows"][0]["name"] == "Stadtbezirk Süd"
     g = panel.set_index(["quartier_id", "year"])["population"]
-    assert g[("BHV-goethestrasse", 2019)] == 10412 and g[("BHV-gruenhoefe", 2021)] == 7990
-    assert pd.isna(g[("BHV-klushof", 2021)])
+    assert g[("04012134", 2019)] == 10412 and g[("04012215", 2021)] == 7990
+    assert pd.isna(g[("04012135", 2021)])
     assert (panel["city"] == "Bremerhaven").all()
 
 
@@ -381,13 +381,13 @@ def test_build_merges_files_and_parses_dates_as_years():
              FIX / "wahl_bundestag_2021_komma.csv"]
     panel = build_panel(files, mapping=EXAMPLE_MAPPING, quartiers=Q, funding=False)
     g = panel.set_index(["quartier_id", "year"])
-    assert g.loc[("HB-groepelingen", 2022), "population_u15"] == 1880  # GENESIS, 31.12.2022
-    assert g.loc[("HB-groepelingen", 2022), "population"] == 9201  # Ortsteilatlas
-    assert g.loc[("HB-groepelingen", 2022), "population_u15_provenance"] == (
+    assert g.loc[("04011442", 2022), "population_u15"] == 1880  # GENESIS, 31.12.2022
+    assert g.loc[("04011442", 2022), "population"] == 9201  # Ortsteilatlas
+    assert g.loc[("04011442", 2022), "population_u15_provenance"] == (
         "user: landesamt_genesis_cp1252.csv")
-    assert g.loc[("HB-walle", 2021), "turnout_bundestag"] == 71.9
-    assert g.loc[("HB-walle", 2021), "electorate_bundestag"] == 7950
-    assert ("HB-tenever", 2022) in g.index and pd.isna(g.loc[("HB-tenever", 2022), "population"])
+    assert g.loc[("04011434", 2021), "turnout_bundestag"] == 71.9
+    assert g.loc[("04011434", 2021), "electorate_bundestag"] == 7950
+    assert ("04011373", 2022) in g.index and pd.isna(g.loc[("04011373", 2022), "population"])
 
 
 def test_same_value_from_two_files_is_accepted(tmp_path):
@@ -395,7 +395,7 @@ def test_same_value_from_two_files_is_accepted(tmp_path):
     b = write(tmp_path, "Ortsteil;Jahr;Einwohner\nGröpelingen;2021;9.123\n", name="b.csv")
     m = {**M, "files": {"b.csv": {"indicators": {"population": "Einwohner"}}}}
     panel = build_panel([a, b], mapping=m, quartiers=Q, funding=False)
-    assert panel.loc[panel.quartier_id == "HB-groepelingen", "population"].item() == 9123
+    assert panel.loc[panel.quartier_id == "04011442", "population"].item() == 9123
 
 
 def test_per_file_year_replaces_top_level_year_column(tmp_path):
@@ -404,8 +404,8 @@ def test_per_file_year_replaces_top_level_year_column(tmp_path):
     m = {**M, "files": {"alq_*.csv": {"year": 2022, "indicators": {"unemployment_rate": "Arbeitslose in %"}}}}
     panel = build_panel([a, b], mapping=m, quartiers=Q, funding=False)
     g = panel.set_index(["quartier_id", "year"])
-    assert g.loc[("HB-walle", 2022), "unemployment_rate"] == 7.1
-    assert g.loc[("HB-walle", 2022), "unemployment_rate_provenance"] == "user: alq_2022.csv"
+    assert g.loc[("04011434", 2022), "unemployment_rate"] == 7.1
+    assert g.loc[("04011434", 2022), "unemployment_rate_provenance"] == "user: alq_2022.csv"
     assert len(panel) == 3
 
 
@@ -414,21 +414,21 @@ def test_derived_llq_from_funding_table(tmp_path):
         "programme": ["LLQ", "LLQ", "WiN", "LLQ"],
         "strand": ["a", "a", "w", "a"],
         "city": ["Bremen"] * 4,
-        "quartier_id": ["HB-groepelingen", "HB-groepelingen", "HB-lindenhof", "HB-groepelingen"],
+        "quartier_id": ["04011442", "04011442", "04011441", "04011442"],
         "year": [2021, 2021, 2021, 2022],
         "amount_eur": [10000.0, 8246.0, 5000.0, 1000.0],
         "provenance": ["published: x", "illustrative: y", "published: z", "published: x"],
         "source": ["s"] * 4,
     })
     panel = build(tmp_path, HEAD + ROWS, funding=fund).set_index("quartier_id")
-    assert panel.loc["HB-groepelingen", "llq_eur_per_capita"] == 2.0  # 18,246 EUR / 9,123 residents
-    assert panel.loc["HB-groepelingen", "llq_eur_per_capita_provenance"].startswith("illustrative:")
-    assert panel.loc["HB-groepelingen", "llq_first_year"] == 2021
-    assert bool(panel.loc["HB-groepelingen", "llq_funded"]) is True
-    assert panel.loc["HB-lindenhof", "llq_eur_per_capita"] == 0.0  # WiN money is not LLQ
-    assert panel.loc["HB-lindenhof", "llq_eur_per_capita_provenance"].startswith("derived:")
-    assert panel.loc["HB-lindenhof", "llq_first_year"] == 0
-    assert bool(panel.loc["HB-lindenhof", "llq_funded"]) is False
+    assert panel.loc["04011442", "llq_eur_per_capita"] == 2.0  # 18,246 EUR / 9,123 residents
+    assert panel.loc["04011442", "llq_eur_per_capita_provenance"].startswith("illustrative:")
+    assert panel.loc["04011442", "llq_first_year"] == 2021
+    assert bool(panel.loc["04011442", "llq_funded"]) is True
+    assert panel.loc["04011441", "llq_eur_per_capita"] == 0.0  # WiN money is not LLQ
+    assert panel.loc["04011441", "llq_eur_per_capita_provenance"].startswith("derived:")
+    assert panel.loc["04011441", "llq_first_year"] == 0
+    assert bool(panel.loc["04011441", "llq_funded"]) is False
 
 
 def test_mapping_dict_is_not_mutated(tmp_path):
@@ -442,7 +442,7 @@ def test_mapping_dict_is_not_mutated(tmp_path):
 def test_name_matching_is_case_umlaut_and_footnote_insensitive(tmp_path):
     text = HEAD + "GROEPELINGEN 1);2021;9.123;32,9;55,3\nlindenhof;2021;6.250;30,1;58,0\n"
     panel = build(tmp_path, text)
-    assert sorted(panel["quartier_id"]) == ["HB-groepelingen", "HB-lindenhof"]
+    assert sorted(panel["quartier_id"]) == ["04011442", "04011441"]
 
 
 # ============================================================================ malformed inputs
@@ -556,7 +556,7 @@ MALFORMED = [
     ("ambiguous name without city",
      _builder(HEAD + "Bürgerpark;2021;9.123;32,9;55,3\n" + ROWS,
               {k: v for k, v in M.items() if k != "city"}), DVE,
-     ["unambiguous", "HB-buergerpark", "BHV-buergerpark", "set `city:`"]),
+     ["unambiguous", "04011322", "04012214", "set `city:`"]),
     ("Stadtteil total not excluded", _builder(HEAD + ROWS + "Häfen;2021;300;1,0;50,0\n"), DVE,
      ["'Häfen'", "Stadtteil", "exclude_rows"]),
     ("empty quartier cell", _builder(HEAD + ROWS + ";2021;300;1,0;50,0\n"), DVE,
@@ -575,7 +575,7 @@ MALFORMED = [
     ("population not whole", _builder(HEAD + "Gröpelingen;2021;9.123,5;32,9;55,3\nWalle;2021;1;1;1\n"),
      DVE, ["whole number", "9123.5"]),
     ("duplicate quartier-year", _builder(HEAD + ROWS + "Gröpelingen;2021;9.100;32,0;55,0\n"), DVE,
-     ["unique (quartier_id, year)", "HB-groepelingen", "line 2", "line 4"]),
+     ["unique (quartier_id, year)", "04011442", "line 2", "line 4"]),
     ("turnout in a non-election year",
      _builder(HEAD + "Gröpelingen;2018;9.123;32,9;55,3\nWalle;2021;1;1;1\n"), DVE,
      ["election years", "2018", "line 2"]),
@@ -636,10 +636,10 @@ def test_example_mapping_with_bundled_quartiers_and_funding():
     f = load_funding()
     f = f[(f["programme"] == "LLQ") & f["quartier_id"].notna()]
     g = panel.set_index(["quartier_id", "year"])
-    amount = f.loc[(f["quartier_id"] == "HB-groepelingen") & (f["year"] == 2021), "amount_eur"].sum()
-    assert g.loc[("HB-groepelingen", 2021), "llq_eur_per_capita"] == round(amount / 9123, 4)
-    first = int(f.loc[f["quartier_id"] == "HB-groepelingen", "year"].min())
-    assert g.loc[("HB-groepelingen", 2021), "llq_first_year"] == first
+    amount = f.loc[(f["quartier_id"] == "04011442") & (f["year"] == 2021), "amount_eur"].sum()
+    assert g.loc[("04011442", 2021), "llq_eur_per_capita"] == round(amount / 9123, 4)
+    first = int(f.loc[f["quartier_id"] == "04011442", "year"].min())
+    assert g.loc[("04011442", 2021), "llq_first_year"] == first
     kinds = g["llq_eur_per_capita_provenance"].str.split(":").str[0]
     assert set(kinds) <= {"derived", "illustrative", "missing"}
     assert (kinds[g["population"].isna()] == "missing").all()

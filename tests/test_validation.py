@@ -12,7 +12,7 @@ from llq_analysis.errors import DataValidationError
 
 @pytest.fixture()
 def small(panel):
-    return panel[panel["quartier_id"].isin(["HB-tenever", "BHV-klushof"])].reset_index(drop=True).copy()
+    return panel[panel["quartier_id"].isin(["04011373", "04012135"])].reset_index(drop=True).copy()
 
 
 def _errors(df, **kw):

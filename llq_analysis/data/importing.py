@@ -38,7 +38,6 @@ from .official import (
     FLAGS,
     MARK_SUFFIX,
     MARKS,
-    _err,
     _is_empty,
     _number,
     _split_flag,
@@ -51,154 +50,7 @@ from .official import (
 __all__ = ["build_panel", "load_mapping", "check_panel", "read_panel", "read_official_table",
            "parse_german_number", "mark_reason", "MARKS", "FLAGS", "MARK_SUFFIX"]
 
-# ============================================================================ mapping
-
-
-_INDICATORS = tuple(schema.panel_value_columns())
-_FILE_KEYS = ("city", "quartier_column", "quartier_code_column", "year_column", "year",
-              "years_in_columns", "year_columns", "indicator", "indicators", "quartiers",
-              "exclude_rows", "exclude_rows_regex", "sheet", "encoding", "sep", "decimal",
-              "header_line", "description", "source")
-_TOP_KEYS = (*_FILE_KEYS, "files")
-_EXCLUSIVE = (("year_column", "year", "years_in_columns"),
-              ("quartier_column", "quartier_code_column"), ("indicator", "indicators"))
-
-
-def _suggest(word: str, options: Iterable[str]) -> str:
-    best = difflib.get_close_matches(str(word), list(options), n=2, cutoff=0.5)
-    return f"; did you mean {' or '.join(map(repr, best))}?" if best else ""
-
-
-def load_mapping(mapping: str | os.PathLike | Mapping) -> dict:
-    """Read a mapping YAML (``yaml.safe_load`` only) or copy a dict, and check its keys and types.
-
-    Raises FileNotFoundError for a missing file and one DataValidationError listing every problem
-    (unknown key or indicator, wrong type, YAML syntax or an unsafe tag such as ``!!python/object``).
-    """
-    import copy
-
-    import yaml
-
-    src = None
-    if isinstance(mapping, Mapping):
-        cfg = copy.deepcopy(dict(mapping))
-    elif isinstance(mapping, (str, os.PathLike)):
-        src = Path(mapping)
-        if not src.exists():
-            raise FileNotFoundError(f"{src}: mapping file not found")
-        try:
-            from .safe_yaml import load_yaml  # duplicate keys, alias bombs, tags refused
-
-            cfg = load_yaml(src, what="mapping")
-        except UnicodeDecodeError as exc:
-            raise _err(src, f"a UTF-8 text file ({exc})", what=f"the mapping {src}") from None
-        except yaml.constructor.ConstructorError as exc:
-            ln = exc.problem_mark.line + 1 if exc.problem_mark else None
-            raise _err(src, "plain YAML without Python tags such as !!python/object (the mapping "
-                       "is read with yaml.safe_load)", exc.problem, line=ln,
-                       what=f"the mapping {src}") from None
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            raise _err(src, f"valid YAML ({getattr(exc, 'problem', None) or exc})", None,
-                       line=mark.line + 1 if mark else None, what=f"the mapping {src}") from None
-    else:
-        raise TypeError(f"mapping must be a YAML path or a dict, got {type(mapping).__name__}")
-    file = None if src is None else str(src)
-    if not isinstance(cfg, dict):
-        raise _err(file, "a YAML mapping (key: value lines such as 'indicators:') at the top level",
-                   type(cfg).__name__ if cfg is not None else "an empty document",
-                   what=f"the mapping {file or ''}".strip())
-    problems = _check_mapping_section(cfg, _TOP_KEYS, "", file)
-    files = cfg.get("files")
-    if files is not None:
-        if not isinstance(files, dict):
-            problems.append(Problem("files", "a mapping of file name -> settings", type(files).__name__,
-                                    file=file))
-        else:
-            for name, sub in files.items():
-                if not isinstance(sub, dict):
-                    problems.append(Problem(f"files.{name}", "a mapping of settings", sub, file=file))
-                else:
-                    problems += _check_mapping_section(sub, _FILE_KEYS, f"files.{name}.", file)
-    if problems:
-        raise DataValidationError(problems, what=f"the mapping {file or '(dict)'}")
-    cfg["_source"] = file
-    return cfg
-
-
-def _check_mapping_section(cfg: dict, allowed, prefix: str, file) -> list[Problem]:
-    out = []
-
-    def bad(key, expected, value):
-        out.append(Problem(prefix + key, expected, value, file=file))
-
-    for k in cfg:
-        if k not in allowed and k not in ("_source", "_mapping_file"):
-            bad(str(k), f"a known key ({', '.join(allowed)}){_suggest(k, allowed)}", k)
-    ind = cfg.get("indicators")
-    if ind is not None:
-        if not isinstance(ind, dict) or not ind:
-            bad("indicators", "a mapping of panel indicator -> file column", ind)
-        else:
-            for k, v in ind.items():
-                if k not in _INDICATORS:
-                    bad(f"indicators.{k}", f"a panel indicator ({', '.join(_INDICATORS)})"
-                        f"{_suggest(k, _INDICATORS)}", k)
-                if not isinstance(v, str) or not v.strip():
-                    bad(f"indicators.{k}", "the name of a column in the file (text)", v)
-    if "indicator" in cfg and cfg["indicator"] not in _INDICATORS:
-        bad("indicator", f"a panel indicator ({', '.join(_INDICATORS)})"
-            f"{_suggest(cfg['indicator'], _INDICATORS)}", cfg["indicator"])
-    if "city" in cfg and cfg["city"] not in schema.CITIES:
-        bad("city", f"one of {list(schema.CITIES)}", cfg["city"])
-    for k in ("quartier_column", "quartier_code_column", "year_column"):
-        if k in cfg and (not isinstance(cfg[k], str) or not cfg[k].strip()):
-            bad(k, "the name of a column in the file (text)", cfg[k])
-    if "year" in cfg and (isinstance(cfg["year"], bool) or not isinstance(cfg["year"], int)):
-        bad("year", "a whole year such as 2022", cfg["year"])
-    if "years_in_columns" in cfg and not isinstance(cfg["years_in_columns"], bool):
-        bad("years_in_columns", "true or false", cfg["years_in_columns"])
-    yc = cfg.get("year_columns")
-    if yc is not None and not (isinstance(yc, list) or (isinstance(yc, dict) and all(
-            isinstance(v, int) and not isinstance(v, bool) for v in yc.values()))):
-        bad("year_columns", "a list of column names or a mapping column -> year", yc)
-    qm = cfg.get("quartiers")
-    if qm is not None and not (isinstance(qm, dict) and all(isinstance(v, str) for v in qm.values())):
-        bad("quartiers", "a mapping of name or code in the file -> quartier_id", qm)
-    for k in ("exclude_rows", "exclude_rows_regex"):
-        v = cfg.get(k)
-        if v is not None and not (isinstance(v, list) and all(isinstance(x, (str, int)) for x in v)):
-            bad(k, "a list of names", v)
-    for rx in cfg.get("exclude_rows_regex") or []:
-        try:
-            re.compile(str(rx))
-        except re.error as exc:
-            bad("exclude_rows_regex", f"a valid regular expression ({exc})", rx)
-    if "decimal" in cfg and cfg["decimal"] not in (",", "."):
-        bad("decimal", "',' or '.'", cfg["decimal"])
-    return out
-
-
-def _file_config(cfg: dict, path: Path) -> tuple[dict, str | None]:
-    """Top-level settings overlaid with the ``files:`` entry matching ``path`` (name or glob)."""
-    import fnmatch
-
-    merged = {k: v for k, v in cfg.items() if k not in ("files", "_source")}
-    merged["_mapping_file"] = cfg.get("_source")
-    for key, sub in (cfg.get("files") or {}).items():
-        if key in (path.name, str(path)) or fnmatch.fnmatch(path.name, str(key)):
-            for group in _EXCLUSIVE:  # a per-file year / quartier / indicator spec replaces the top one
-                if any(k in sub for k in group):
-                    for k in group:
-                        merged.pop(k, None)
-            for k, v in sub.items():
-                if k == "quartiers":
-                    merged["quartiers"] = {**(merged.get("quartiers") or {}), **v}
-                else:
-                    merged[k] = v
-            return merged, key
-    return merged, None
-
+from .mapping import _file_config, _suggest, load_mapping, parse_years, year_kept  # noqa: E402,F401
 
 # ============================================================================ quartier names
 
@@ -233,6 +85,9 @@ class _QuartierIndex:
             self.names.setdefault(_key(o), []).append((qid, city))
         self.ids = {_key(qid): qid for qid in self.city_of}
         self.codes: dict[str, list[tuple[str, str]]] = {}
+        for qid, city in self.city_of.items():  # an official key used as quartier_id is a code too
+            if qid.isdigit() and len(qid) >= 6:
+                self.codes.setdefault(_code_key(qid), []).append((qid, city))
         if "official_code" in q.columns:
             for qid, city, c in zip(q["quartier_id"].astype(str), q["city"].astype(str),
                                     q["official_code"], strict=True):
@@ -324,23 +179,42 @@ def _value(df: pd.DataFrame, i: int, col: str) -> tuple[float, str | None, str |
     return got[0], flag, None
 
 
-def _user_prov(file: Path, mark: str | None) -> str:
-    return f"user: {file.name}" + (f" ({mark}: {mark_reason(mark)})" if mark else "")
+def _user_prov(file: Path, mark: str | None, cfg: dict | None = None, what: str | None = None) -> str:
+    flag = f" ({mark}: {mark_reason(mark)})" if mark else ""
+    if cfg and cfg.get("publisher"):
+        return f"published: {cfg['publisher']}, {cfg['table']}, {what or file.name}{flag}"
+    return f"user: {file.name}{flag}"
 
 
-def _missing_prov(file: Path, mark: str | None) -> str:
-    return "missing" if mark is None else f"missing: '{mark}' {mark_reason(mark)} ({file.name})"
+def _missing_prov(file: Path, mark: str | None, cfg: dict | None = None, what: str | None = None) -> str:
+    if mark is None:
+        return "missing"
+    src = f"{cfg['publisher']}, {cfg['table']}, {what}" if cfg and cfg.get("publisher") else file.name
+    return f"missing: '{mark}' {mark_reason(mark)} ({src})"
+
+
+def _keep_row(df: pd.DataFrame, i: int, filters: dict) -> bool:
+    for col, want in filters.items():
+        wants = {_text(w) for w in (want if isinstance(want, list) else [want])}
+        v = df[col].iat[i]
+        if pd.isna(v) or _text(v) not in wants:
+            return False
+    return True
 
 
 def _records(df: pd.DataFrame, path: Path, cfg: dict, index: _QuartierIndex, excluded: list) -> tuple[
         list[dict], list[Problem]]:
-    """One record per (source row, year): quartier_id, year, {indicator: (value, prov, line, col)}."""
+    """One record per (source row, year): quartier_id, year, {indicator: (value, prov, line, col, cell)}."""
     file = str(path)
     problems: list[Problem] = []
     cols = [c for c in df.columns if not c.endswith(MARK_SUFFIX)]
+    # pandas copies attrs on every column access: keep them aside, work on a frame without them
+    attrs = df.attrs
+    df = df.copy(deep=False)
+    df.attrs = {}
 
-    def need_col(key) -> str | None:
-        c = cfg.get(key)
+    def need_col(key, c=None) -> str | None:
+        c = cfg.get(key) if c is None else c
         if c is not None and c not in df.columns:
             problems.append(Problem(key, f"a column of the file (columns: {cols}){_suggest(c, cols)}",
                                     c, file=file))
@@ -357,6 +231,10 @@ def _records(df: pd.DataFrame, path: Path, cfg: dict, index: _QuartierIndex, exc
         problems.append(Problem("year", "exactly one of `year_column`, `year` or `years_in_columns: true` "
                                 "in the mapping", None, file=file))
     ycol = need_col("year_column")
+    filters = cfg.get("filter_rows") or {}
+    for c in filters:
+        need_col("filter_rows", c)
+    years_spec = parse_years(cfg.get("years"))
     # indicator -> [(file column, fixed year or None)]
     targets: list[tuple[str, str, int | None]] = []
     if wide:
@@ -386,7 +264,7 @@ def _records(df: pd.DataFrame, path: Path, cfg: dict, index: _QuartierIndex, exc
                                             "column -> year", c, file=file))
                     continue
                 found.append((c, y))
-        targets = [(cfg.get("indicator"), c, y) for c, y in found]
+        targets = [(cfg.get("indicator"), c, y) for c, y in found if year_kept(y, years_spec)]
     else:
         for ind, c in (cfg.get("indicators") or {}).items():
             if c not in df.columns:
@@ -400,8 +278,11 @@ def _records(df: pd.DataFrame, path: Path, cfg: dict, index: _QuartierIndex, exc
     if problems:
         return [], problems
 
-    lines = df.attrs.get("source_lines") or tuple(range(2, len(df) + 2))
+    lines = attrs.get("source_lines") or tuple(range(2, len(df) + 2))
+    letters = attrs.get("source_columns") or {}
+    sheet, block = attrs.get("sheet"), attrs.get("block")
     city = cfg.get("city")
+    prefixes = cfg.get("code_prefixes") or {}
     explicit_raw = cfg.get("quartiers") or {}
     explicit = {(_code_key(k) if ccol else _key(k)): str(v) for k, v in explicit_raw.items()}
     for k, v in explicit_raw.items():
@@ -414,22 +295,35 @@ def _records(df: pd.DataFrame, path: Path, cfg: dict, index: _QuartierIndex, exc
     unknown_seen: set[str] = set()
     # with codes, exclude_rows also looks at the text columns (the name next to the code)
     text_cols = [c for c in cols if c != name_col and not pd.api.types.is_numeric_dtype(df[c].dtype)]
+    n_filtered = 0
     out = []
     for i in range(len(df)):
         line = int(lines[i])
-        name = df[name_col].iat[i]
-        if name is None or pd.isna(name) or not str(name).strip():
-            problems.append(Problem(name_col, "a quartier name or code (the cell is empty)", None,
-                                    line=line, file=file))
+        if filters and not _keep_row(df, i, filters):
+            n_filtered += 1
             continue
-        name_t = _text(name)
-        labels = [name_t] + ([_text(df[c].iat[i]) for c in text_cols if not pd.isna(df[c].iat[i])]
-                             if ccol else [])
+        name = df[name_col].iat[i]
+        empty = name is None or pd.isna(name) or not str(name).strip()
+        name_t = "" if empty else _text(name)
+        labels = ([name_t] if not empty else []) + (
+            [_text(df[c].iat[i]) for c in text_cols if not pd.isna(df[c].iat[i])] if ccol else [])
         hit = next((t for t in labels if _key(t) in excl or any(rx.search(t) for rx in excl_rx)), None)
         if hit is not None:
             excluded.append({"file": file, "line": line, "name": hit})
             continue
-        qid, expected = index.resolve(name_t, city=city, by_code=bool(ccol), explicit=explicit)
+        if empty:
+            problems.append(Problem(name_col, "a quartier name or code (the cell is empty)", None,
+                                    line=line, file=file))
+            continue
+        row_city, lookup = city, name_t
+        if ccol and prefixes:
+            pre = next((p for p in sorted(prefixes, key=len, reverse=True) if name_t.startswith(p)), None)
+            if pre is None:
+                problems.append(Problem(name_col, f"a code starting with one of {sorted(prefixes)} "
+                                        "(`code_prefixes:` in the mapping)", name_t, line=line, file=file))
+                continue
+            row_city, lookup = prefixes[pre], name_t[len(pre):]
+        qid, expected = index.resolve(lookup, city=row_city, by_code=bool(ccol), explicit=explicit)
         if qid is None:
             if name_t not in unknown_seen:
                 unknown_seen.add(name_t)
@@ -443,6 +337,8 @@ def _records(df: pd.DataFrame, path: Path, cfg: dict, index: _QuartierIndex, exc
                                         None if pd.isna(df[ycol].iat[i]) else _text(df[ycol].iat[i]),
                                         line=line, file=file))
                 continue
+            if not year_kept(row_year, years_spec):
+                continue
         by_year: dict[int, dict] = {}
         for ind, c, y in targets:
             year = y if y is not None else row_year
@@ -450,10 +346,18 @@ def _records(df: pd.DataFrame, path: Path, cfg: dict, index: _QuartierIndex, exc
             if bad is not None:
                 problems.append(Problem(c, _EXPECTED_NUMBER, bad, line=line, file=file))
                 continue
-            prov = _missing_prov(path, mark) if val != val else _user_prov(path, mark)
-            by_year.setdefault(year, {})[ind] = (val, prov, line, c)
+            what = f"{sheet} / {block}" if block else (f"{sheet} / {c}" if sheet else c)
+            prov = (_missing_prov(path, mark, cfg, what) if val != val
+                    else _user_prov(path, mark, cfg, what))
+            cell = f"{letters[c]}{line}" if c in letters else None
+            by_year.setdefault(year, {})[ind] = (val, prov, line, c, cell)
         for year, vals in by_year.items():
-            out.append({"quartier_id": qid, "year": int(year), "file": file, "line": line, "values": vals})
+            out.append({"quartier_id": qid, "year": int(year), "file": file, "line": line,
+                        "part": f"{file}::{sheet}::{block}", "sheet": sheet, "block": block,
+                        "values": vals})
+    if n_filtered:
+        excluded.append({"file": file, "line": None,
+                         "name": f"{n_filtered} row(s) not matching filter_rows {filters}"})
     return out, problems
 
 
@@ -509,7 +413,8 @@ def _derive_llq(panel: pd.DataFrame, funding: pd.DataFrame, supplied: set[str]) 
 
 def build_panel(files: str | os.PathLike | Iterable[str | os.PathLike], *,
                 mapping: str | os.PathLike | Mapping, quartiers: pd.DataFrame | None = None,
-                funding: pd.DataFrame | bool | None = None) -> pd.DataFrame:
+                funding: pd.DataFrame | bool | None = None,
+                years: Iterable[int] | None = None) -> pd.DataFrame:
     """Build a validated quartier x year panel from official exports and a mapping.
 
     Parameters
@@ -524,6 +429,8 @@ def build_panel(files: str | os.PathLike | Iterable[str | os.PathLike], *,
         overrides under ``files: {<file name or glob>: {...}}``.
     quartiers : quartier table (``quartier_id``, ``city``, ``ortsteil``, optional
         ``official_code``, ``stadtteil``); default the bundled data/quartiers.csv.
+    years : complete the panel to one row per quartier of ``quartiers`` and each of these years;
+        cells nothing was published for stay empty with provenance ``missing`` (never filled).
     funding : funding table used to derive ``llq_first_year``, ``llq_funded`` and (where
         ``population`` is supplied) ``llq_eur_per_capita`` [EUR per resident]; default the bundled
         data/funding.csv when ``quartiers`` is the bundled table; ``False`` = do not derive.
@@ -531,10 +438,13 @@ def build_panel(files: str | os.PathLike | Iterable[str | os.PathLike], *,
     Returns
     -------
     DataFrame with the columns of the panel schema (one row per quartier_id x year found in the
-    files). Supplied values have provenance ``user: <file name>``; empty or marked cells
-    ``missing`` (with the mark's reason); columns the files do not supply stay empty with
-    provenance ``missing``. ``attrs``: ``source_files``, ``excluded_rows`` (file, line, name),
-    ``footnotes``, ``skipped_lines``, ``n_marked_cells``, ``warnings``.
+    files, or the full grid with ``years``). Supplied values have provenance ``user: <file name>``,
+    or ``published: <publisher>, <table>, <sheet / indicator>`` when the mapping names
+    ``publisher:`` and ``table:``; empty or marked cells ``missing`` (with the mark's reason);
+    columns the files do not supply stay empty with provenance ``missing``. ``attrs``:
+    ``source_files``, ``excluded_rows`` (file, line, name), ``footnotes``, ``skipped_lines``,
+    ``n_marked_cells``, ``warnings``, ``trace`` (DataFrame: quartier_id, year, column, file,
+    sheet, block, line, source_column, cell of every imported value).
 
     Raises
     ------
@@ -567,19 +477,20 @@ def build_panel(files: str | os.PathLike | Iterable[str | os.PathLike], *,
     for p in paths_:
         fcfg, key = _file_config(cfg, p)
         used_keys.add(key)
-        try:
-            df = read_official_table(p, sheet=fcfg.get("sheet"), encoding=fcfg.get("encoding"),
-                                     sep=fcfg.get("sep"), decimal=fcfg.get("decimal"),
-                                     header_line=fcfg.get("header_line"))
-        except DataValidationError as exc:
-            problems += exc.problems
-            continue
-        footnotes[p.name] = df.attrs.get("footnotes", ())
-        skipped[p.name] = df.attrs.get("skipped_lines", ())
-        n_marked += int(df.attrs.get("n_marked_cells", 0))
-        recs, probs = _records(df, p, fcfg, index, excluded)
-        records += recs
-        problems += probs
+        for part_cfg, block in _parts(fcfg):
+            try:
+                df = read_official_table(p, sheet=part_cfg.get("sheet"), encoding=part_cfg.get("encoding"),
+                                         sep=part_cfg.get("sep"), decimal=part_cfg.get("decimal"),
+                                         header_line=part_cfg.get("header_line"), block=block)
+            except DataValidationError as exc:
+                problems += exc.problems
+                continue
+            footnotes[p.name] = df.attrs.get("footnotes", ())
+            skipped[p.name] = df.attrs.get("skipped_lines", ())
+            n_marked += int(df.attrs.get("n_marked_cells", 0))
+            recs, probs = _records(df, p, part_cfg, index, excluded)
+            records += recs
+            problems += probs
     for key in set(cfg.get("files") or {}) - used_keys:
         warn.append(f"mapping entry files.{key} matches none of the given files")
 
@@ -590,15 +501,15 @@ def build_panel(files: str | os.PathLike | Iterable[str | os.PathLike], *,
     by_key: dict[tuple, list[int]] = {}
     for rec in records:
         key = (rec["quartier_id"], rec["year"])
-        target = next((r for r in by_key.get(key, []) if rec["file"] not in origin[r]["_files"]), None)
+        target = next((r for r in by_key.get(key, []) if rec["part"] not in origin[r]["_files"]), None)
         if target is None:
             target = len(rows)
             rows.append({"quartier_id": key[0], "year": key[1]})
             origin.append({"_files": set(), "_row": (rec["file"], rec["line"])})
             by_key.setdefault(key, []).append(target)
         row, org = rows[target], origin[target]
-        org["_files"].add(rec["file"])
-        for ind, (val, prov, line, col) in rec["values"].items():
+        org["_files"].add(rec["part"])
+        for ind, (val, prov, line, col, cell) in rec["values"].items():
             if ind in row:
                 old_val, _ = row[ind]
                 ofile, oline, ocol = org[ind]
@@ -611,8 +522,18 @@ def build_panel(files: str | os.PathLike | Iterable[str | os.PathLike], *,
                     continue
             row[ind] = (val, prov)
             org[ind] = (rec["file"], line, col)
+            org.setdefault("_cells", {})[ind] = (rec["sheet"], rec["block"], cell)
+    if years is not None:  # the full grid: rows nothing was published for, all values missing
+        for qid in quartiers["quartier_id"].astype(str):
+            for y in years:
+                if (qid, int(y)) not in by_key:
+                    by_key[(qid, int(y))] = [len(rows)]
+                    rows.append({"quartier_id": qid, "year": int(y)})
+                    origin.append({"_files": set(), "_row": (None, None)})
 
     cols = schema.all_columns("panel")
+    published = [_file_config(cfg, p)[0].get("publisher") for p in paths_]
+    row_kind = "published" if all(published) else "user"
     supplied = {ind for r in rows for ind in r if ind not in ("quartier_id", "year")}
     data: dict[str, list] = {c: [] for c in cols}
     for r in rows:
@@ -624,7 +545,7 @@ def build_panel(files: str | os.PathLike | Iterable[str | os.PathLike], *,
             elif c == "year":
                 data[c].append(r["year"])
             elif c == "provenance":
-                data[c].append("user")
+                data[c].append(row_kind)
             elif c.endswith("_provenance"):
                 base = c.removesuffix("_provenance")
                 data[c].append(r[base][1] if base in r else "missing")
@@ -678,6 +599,42 @@ def build_panel(files: str | os.PathLike | Iterable[str | os.PathLike], *,
         "skipped_lines": skipped,
         "n_marked_cells": n_marked,
         "warnings": tuple(warn),
-        "provenance": "user",
+        "provenance": row_kind,
+        "trace": _trace(panel, origin),
     })
     return panel
+
+
+def _parts(fcfg: dict):
+    """(settings, block) per table to read from one file: one per ``blocks:`` entry, else one."""
+    blocks = fcfg.get("blocks")
+    if not blocks:
+        yield fcfg, None
+        return
+    base = {k: v for k, v in fcfg.items() if k not in ("blocks", "indicators", "indicator")}
+    for ind, spec in blocks.items():
+        sub = {**base, "years_in_columns": True, "indicator": ind}
+        sub.pop("year", None)
+        sub.pop("year_column", None)
+        if "sheet" in spec:
+            sub["sheet"] = spec["sheet"]
+        if "years" in spec:
+            sub["years"] = spec["years"]
+        yield sub, spec["block"]
+
+
+def _trace(panel: pd.DataFrame, origin: list[dict]) -> pd.DataFrame:
+    """Where every imported value came from: file, sheet, block, line (row) and column."""
+    rows = []
+    for i, org in enumerate(origin):
+        qid, year = panel["quartier_id"].iat[i], int(panel["year"].iat[i])
+        for ind, where in org.items():
+            if ind.startswith("_"):
+                continue
+            file, line, col = where
+            sheet, block, cell = org.get("_cells", {}).get(ind, (None, None, None))
+            rows.append({"quartier_id": qid, "year": year, "column": ind, "file": Path(file).name,
+                         "sheet": sheet, "block": block, "line": line, "source_column": col,
+                         "cell": cell})
+    cols = ["quartier_id", "year", "column", "file", "sheet", "block", "line", "source_column", "cell"]
+    return pd.DataFrame(rows, columns=cols)

@@ -63,12 +63,21 @@ def load_quartiers(*, use_pandera: bool = True) -> pd.DataFrame:
 
 
 def load_panel(path: str | os.PathLike | None = None, *, use_pandera: bool = True) -> pd.DataFrame:
-    """The quartier x year panel (bundled, or a panel CSV written by ``llq build-panel``), validated.
-
-    The bundled panel is **simulated** on the real geography (see ``provenance`` columns and
-    data/README.md); real exports enter through :func:`llq_analysis.build_panel`.
+    """The quartier x year panel, validated: the bundled **published** panel (2005-2024, only
+    values of the Statistisches Landesamt Bremen, empty where nothing is published), or a panel
+    CSV written by ``llq build-panel``. The simulated demo panel is :func:`load_demo_panel`.
     """
-    p = Path(path) if path is not None else paths.PANEL_CSV
+    return _load_panel_file(path, paths.PANEL_CSV, use_pandera=use_pandera)
+
+
+def load_demo_panel(*, use_pandera: bool = True) -> pd.DataFrame:
+    """The **simulated** demo panel (2012-2024, on the official geography, with a known built-in
+    LLQ effect; every value marked ``simulated``): for demonstrating and checking methods only."""
+    return _load_panel_file(None, paths.DEMO_PANEL_CSV, use_pandera=use_pandera)
+
+
+def _load_panel_file(path, default: Path, *, use_pandera: bool) -> pd.DataFrame:
+    p = Path(path) if path is not None else default
     if path is None and not p.exists():
         raise FileNotFoundError(f"bundled table {p} is missing; regenerate it with `make data`")
     df = read_panel(p)

@@ -122,10 +122,7 @@ def _read_csv_rows(path: Path, *, encoding, sep):
     return _csv_rows(text, sep), {"encoding": enc, "sep": sep}
 
 
-@functools.lru_cache(maxsize=4)
-def _workbook_rows(path: str, mtime_ns: int, size: int) -> tuple[tuple[str, ...], dict]:
-    """Every sheet of a workbook as [(row number, cells)], read once per file version (cached:
-    an Ortsteilatlas export is read block by block, 23 sheets in one 1.6 MB file)."""
+def _open_workbook(path: str):
     import zipfile
 
     import openpyxl
@@ -134,10 +131,26 @@ def _workbook_rows(path: str, mtime_ns: int, size: int) -> tuple[tuple[str, ...]
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            wb = openpyxl.load_workbook(path, data_only=True, read_only=True)
+            return openpyxl.load_workbook(path, data_only=True, read_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
         raise _err(path, f"a readable XLSX workbook ({type(exc).__name__}: {exc})") from None
-    sheets = {}
+
+
+@functools.lru_cache(maxsize=8)
+def _sheet_names(path: str, mtime_ns: int, size: int) -> tuple[str, ...]:
+    wb = _open_workbook(path)
+    try:
+        return tuple(wb.sheetnames)
+    finally:
+        wb.close()
+
+
+@functools.lru_cache(maxsize=4)
+def _all_sheet_rows(path: str, mtime_ns: int, size: int) -> dict[str, tuple]:
+    """Every sheet as ((row number, cells), ...), read in one pass per file version (cached: an
+    Ortsteilatlas export is read block by block, from many sheets of one 1.6 MB file)."""
+    wb = _open_workbook(path)
+    out = {}
     try:
         for ws in wb.worksheets:
             rows = []
@@ -149,11 +162,15 @@ def _workbook_rows(path: str, mtime_ns: int, size: int) -> tuple[tuple[str, ...]
                     elif isinstance(v, bool):
                         v = str(v)
                     cells.append(v)
-                rows.append((i, cells))
-            sheets[ws.title] = tuple(rows)
+                rows.append((i, tuple(cells)))
+            out[ws.title] = tuple(rows)
     finally:
         wb.close()
-    return tuple(wb.sheetnames), sheets
+    return out
+
+
+def _sheet_rows(path: str, mtime_ns: int, size: int, sheet: str) -> tuple:
+    return _all_sheet_rows(path, mtime_ns, size)[sheet]
 
 
 def _file_version(path: Path) -> tuple[str, int, int]:
@@ -182,9 +199,10 @@ def _suggest(word, options) -> str:
 
 
 def _read_xlsx_rows(path: Path, *, sheet):
-    names, sheets = _workbook_rows(*_file_version(path))
+    version = _file_version(path)
+    names = _sheet_names(*version)
     name = _pick_sheet(path, names, sheet)
-    return list(sheets[name]), {"sheet": name, "sheets": names}
+    return [(ln, list(c)) for ln, c in _sheet_rows(*version, name)], {"sheet": name, "sheets": names}
 
 
 def _read_json_table(path: Path, *, sheet):
@@ -325,7 +343,7 @@ def list_blocks(path: str | os.PathLike, *, sheet: str | int | None = None) -> p
         raise FileNotFoundError(f"{p}: no such file")
     kind = _FILE_KINDS.get(p.suffix.lower())
     if kind == "xlsx":
-        sheet_names, _ = _workbook_rows(*_file_version(p))
+        sheet_names = _sheet_names(*_file_version(p))
         todo = sheet_names if sheet is None else [_pick_sheet(p, sheet_names, sheet)]
     else:
         todo = [None]

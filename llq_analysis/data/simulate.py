@@ -24,6 +24,7 @@ resident per year) unless ``effect=`` says otherwise.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 
 import numpy as np
@@ -35,25 +36,38 @@ from .schema import BUERGERSCHAFT_YEARS, BUNDESTAG_YEARS, PANEL_YEARS, provenanc
 DEFAULT_SEED = 20200901  # the day the Senate approved LLQ
 #: true LLQ effect built into the bundled panel: percentage points per EUR per resident per year
 DEFAULT_EFFECTS: dict[str, float] = {
-    "sgb2_rate": -0.25,
-    "sgb2_rate_u15": -0.40,
-    "unemployment_rate": -0.10,
-    "turnout_buergerschaft": 0.30,
-    "turnout_bundestag": 0.30,
+    # An assumption chosen to be plausible, not an estimate: -0.02 pp SGB II per EUR per resident
+    # means about 6,250 EUR of LLQ money per person who leaves SGB II (base ~80 % of residents);
+    # the first version's -0.25 pp meant ~500 EUR per person, which no neighbourhood programme
+    # of this kind achieves. Turnout: +0.05 pp per EUR per resident, i.e. +0.3 pp at the
+    # ~6 EUR per resident a funded Ortsteil gets. See data/README.md.
+    "sgb2_rate": -0.02,
+    "sgb2_rate_u15": -0.03,
+    "unemployment_rate": -0.01,
+    "turnout_buergerschaft": 0.05,
+    "turnout_bundestag": 0.05,
 }
 SIMULATED = "simulated"
 
-# stylised need classes (from the published programme-area lists: WiN/LLQ areas = high need)
-_HIGH_NEED = {qid for area, (c, ots, _) in AREA_TO_ORTSTEILE.items() if area != "Überseestadt"
-              for qid in (quartier_id(c, o) for o in ots)} | {
-    quartier_id("Bremen", o) for o in ("Neue Vahr Südost", "Ohlenhof", "Lindenhof", "Gröpelingen",
-                                      "In den Wischen", "Sebaldsbrück", "Hohweg")} | {
-    quartier_id("Bremerhaven", o) for o in ("Goethestraße", "Klushof", "Mitte-Nord", "Mitte-Süd",
-                                           "Geestendorf", "Grünhöfe", "Leherheide-West",
-                                           "Twischkamp", "Geestemünde-Nord")}
+# stylised need classes (from the published programme-area lists: WiN/LLQ areas = high need);
+# built on first use (names -> official keys needs the official key table)
 _LOW_NEED_STADTTEILE = {"Oberneuland", "Borgfeld", "Schwachhausen", "Horn-Lehe"}
-_LOW_NEED = {quartier_id("Bremerhaven", o) for o in ("Speckenbüttel", "Fehrmoor", "Surheide",
-                                                     "Schiffdorferdamm", "Weddewarden", "Königsheide")}
+
+
+@functools.lru_cache(maxsize=1)
+def _need_classes() -> tuple[frozenset[str], frozenset[str]]:
+    high = {qid for area, (c, ots, _) in AREA_TO_ORTSTEILE.items() if area != "Überseestadt"
+            for qid in (quartier_id(c, o) for o in ots)} | {
+        quartier_id("Bremen", o) for o in ("Neue Vahr Südost", "Ohlenhof", "Lindenhof", "Gröpelingen",
+                                          "In den Wischen", "Sebaldsbrück", "Hohweg")} | {
+        quartier_id("Bremerhaven", o) for o in ("Goethestraße", "Klushof", "Mitte-Nord", "Mitte-Süd",
+                                               "Geestendorf", "Grünhöfe", "Leherheide-West",
+                                               "Twischkamp", "Geestemünde-Nord")}
+    low = {quartier_id("Bremerhaven", o) for o in ("Speckenbüttel", "Fehrmoor", "Surheide",
+                                                   "Schiffdorferdamm", "Weddewarden", "Königsheide")}
+    return frozenset(high), frozenset(low)
+
+
 _TINY_STADTTEILE = {"Häfen", "Blockland", "Seehausen", "Strom"}
 _SMALL_ORTSTEILE = {"Warf", "Varenmoor", "Katrepel", "Timmersloh", "Werderland", "In den Wischen",
                     "Luneplate", "Fischereihafen", "Weddewarden", "Neuenland", "Radio Bremen",
@@ -178,8 +192,9 @@ def simulate_panel(seed: int = DEFAULT_SEED, effect: float | Mapping[str, float]
 
     # need score: stylised classes + noise
     need = rng.normal(0, 0.45, n)
-    need[np.isin(qids, list(_HIGH_NEED))] += 1.3
-    need[geo["stadtteil"].isin(_LOW_NEED_STADTTEILE).to_numpy() | np.isin(qids, list(_LOW_NEED))] -= 1.1
+    high_need, low_need = _need_classes()
+    need[np.isin(qids, list(high_need))] += 1.3
+    need[geo["stadtteil"].isin(_LOW_NEED_STADTTEILE).to_numpy() | np.isin(qids, list(low_need))] -= 1.1
     share_u65 = np.clip(rng.normal(0.80, 0.025, n) + 0.015 * need, 0.70, 0.90)
     share_u15 = np.clip(rng.normal(0.135, 0.015, n) + 0.012 * need, 0.08, 0.22)
     panel["population_below_retirement_age"] = np.round(P * share_u65[ui]).astype(np.int64)
@@ -301,10 +316,6 @@ def simulate_panel(seed: int = DEFAULT_SEED, effect: float | Mapping[str, float]
     for c in ("population", "population_below_retirement_age", "population_u15", *rates):
         prov = np.where(panel[c].isna(), "missing", SIMULATED)
         panel[provenance_column(c)] = prov
-    gm = goethe & (y == 2019)
-    panel.loc[gm, provenance_column("unemployment_rate")] = (
-        "published: 'rund 29 Prozent' Arbeitslosigkeit im Goethequartier (Deutschlandfunk, 2019; approx.) "
-        "https://www.deutschlandfunk.de/bremerhaven-ein-sozialer-brennpunkt-blueht-auf-100.html")
     for c, prog in (("llq_eur_per_capita", "LLQ"), ("win_eur_per_capita", "WiN")):
         panel[provenance_column(c)] = np.where(
             panel[c].isna(), "missing",
@@ -312,8 +323,12 @@ def simulate_panel(seed: int = DEFAULT_SEED, effect: float | Mapping[str, float]
     for c in ("electorate_buergerschaft", "electorate_bundestag"):
         panel[provenance_column(c)] = np.where(panel[c].isna(), "missing", SIMULATED)
     panel["provenance"] = SIMULATED
-    from .schema import all_columns
+    from .schema import PANEL, all_columns
 
+    for c in PANEL:  # indicators the demo panel does not simulate stay empty, marked missing
+        if c.name not in panel.columns:
+            panel[c.name] = np.nan
+            panel[provenance_column(c.name)] = "missing: not simulated"
     cols = all_columns("panel")
     panel = panel[cols].copy()
     panel.attrs["true_effects"] = effects
