@@ -16,6 +16,8 @@ _API: dict[str, str] = {
     # data layer
     "load_quartiers": "data.loaders",
     "load_panel": "data.loaders",
+    "load_demo_panel": "data.loaders",
+    "list_blocks": "data.official",
     "load_funding": "data.loaders",
     "load_published_indicators": "data.loaders",
     "validate_panel": "data.loaders",
