@@ -201,6 +201,8 @@ def test_wild_bootstrap_inference_runs_and_agrees_with_cr1_on_many_clusters(sim)
     (lambda p, nb: (p, nb.iloc[:0]), r"no exposure: the spillover effect is not identified"),
     (lambda p, nb: (pd.concat([p, p.iloc[[3]]]), nb), r"'g000' has 2 rows for year 2003"),
     (lambda p, nb: (p.assign(treat=p["treat"] * -1), nb), r"column 'treat'.*treatment >= 0"),
+    (lambda p, nb: (p[p["year"] == 2015], nb),
+     r"column 'treat, exposure of untreated units \(neighbours\)'.*not collinear.*periods 2015\)"),
 ])
 def test_bad_input_errors(sim, mutate, match):
     panel, nb = mutate(*sim)

@@ -286,8 +286,15 @@ def spillover_did(panel: pd.DataFrame, *, outcome: str, unit: str, time: str, tr
                                              threshold=few_treated_threshold, what=f"{what} ({label})")
             if msg:
                 warns.append(msg)
-    fit = _fit("numpy", work, y=outcome, regressors=[*terms, *covariates], unit=unit, time=time,
-               cluster=cluster, vcov=vcov, weights=weights, what=what)
+    user = {_DIRECT: treatment, _SPILL: "exposure of untreated units (neighbours)",
+            _SPILL_T: "exposure of treated units (neighbours)"}
+    try:
+        fit = _fit("numpy", work, y=outcome, regressors=[*terms, *covariates], unit=unit, time=time,
+                   cluster=cluster, vcov=vcov, weights=weights, what=what)
+    except DataValidationError as exc:  # name the user's columns, not the internal regressors
+        raise DataValidationError([Problem(column=", ".join(user.get(c, c) for c in str(p.column).split(", ")),
+                                           expected=p.expected + f" ({fit_context(work, unit, time)})")
+                                   for p in exc.problems], what=what) from None
     for name, col in TERMS.items():
         if col in terms and not np.isfinite(fit.coef[col]):
             raise DataValidationError([Problem(column=treatment if col == _DIRECT else "neighbour_id",
@@ -330,6 +337,13 @@ def spillover_did(panel: pd.DataFrame, *, outcome: str, unit: str, time: str, tr
                 "n_pure_control_units": len(pure), "wild": wild or None,
                 "mean_exposure_untreated": float(work.loc[tr == 0, _SPILL].mean()) if (tr == 0).any() else math.nan},
         warnings=tuple(dict.fromkeys(warns)), dropped=dropped)
+
+
+def fit_context(work: pd.DataFrame, unit: str, time: str) -> str:
+    """Short description of the rows a failed fit used (for the error message)."""
+    times = sorted(map(str, pd.unique(work[time])))
+    return (f"{len(work)} rows with complete values, {work[unit].nunique()} units, periods "
+            f"{', '.join(times[:8])}{' ...' if len(times) > 8 else ''}")
 
 
 def _rename(x: str) -> str:
