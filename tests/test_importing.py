@@ -442,7 +442,7 @@ def test_mapping_dict_is_not_mutated(tmp_path):
 def test_name_matching_is_case_umlaut_and_footnote_insensitive(tmp_path):
     text = HEAD + "GROEPELINGEN 1);2021;9.123;32,9;55,3\nlindenhof;2021;6.250;30,1;58,0\n"
     panel = build(tmp_path, text)
-    assert sorted(panel["quartier_id"]) == ["04011442", "04011441"]
+    assert sorted(panel["quartier_id"]) == ["04011441", "04011442"]
 
 
 # ============================================================================ malformed inputs

@@ -18,7 +18,6 @@ Reading the exports themselves is :mod:`llq_analysis.data.official`.
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -38,7 +37,6 @@ from .official import (
     FLAGS,
     MARK_SUFFIX,
     MARKS,
-    _is_empty,
     _number,
     _split_flag,
     _text,
@@ -51,109 +49,8 @@ __all__ = ["build_panel", "load_mapping", "check_panel", "read_panel", "read_off
            "parse_german_number", "mark_reason", "MARKS", "FLAGS", "MARK_SUFFIX"]
 
 from .mapping import _file_config, _suggest, load_mapping, parse_years, year_kept  # noqa: E402,F401
-
-# ============================================================================ quartier names
-
-
-def _key(name) -> str:
-    """Case/umlaut/punctuation-insensitive key of a place name ('Gröpelingen 1)' -> 'groepelingen')."""
-    from .geography import slug
-
-    s = re.sub(r"\s*(\d{1,2}\)|[¹²³⁴⁵⁶⁷⁸⁹⁰]+|\*+)$", "", _text(name))
-    return slug(s)
-
-
-def _code_key(code) -> str:
-    s = _text(code)
-    s = re.sub(r"\.0+$", "", s)
-    return s.lstrip("0") or s
-
-
-class _QuartierIndex:
-    """Resolve names or codes in an export to ``quartier_id`` (explicit mapping first)."""
-
-    def __init__(self, quartiers: pd.DataFrame):
-        need = [c for c in ("quartier_id", "city", "ortsteil") if c not in quartiers.columns]
-        if need:
-            raise ValueError(f"quartiers table lacks column(s) {need}; expected the columns of "
-                             "data/quartiers.csv (quartier_id, city, ortsteil, ...)")
-        q = quartiers
-        self.city_of = dict(zip(q["quartier_id"].astype(str), q["city"].astype(str), strict=True))
-        self.names: dict[str, list[tuple[str, str]]] = {}
-        for qid, city, o in zip(q["quartier_id"].astype(str), q["city"].astype(str),
-                                q["ortsteil"].astype(str), strict=True):
-            self.names.setdefault(_key(o), []).append((qid, city))
-        self.ids = {_key(qid): qid for qid in self.city_of}
-        self.codes: dict[str, list[tuple[str, str]]] = {}
-        for qid, city in self.city_of.items():  # an official key used as quartier_id is a code too
-            if qid.isdigit() and len(qid) >= 6:
-                self.codes.setdefault(_code_key(qid), []).append((qid, city))
-        if "official_code" in q.columns:
-            for qid, city, c in zip(q["quartier_id"].astype(str), q["city"].astype(str),
-                                    q["official_code"], strict=True):
-                if not _is_empty(c) and not pd.isna(c):
-                    self.codes.setdefault(_code_key(c), []).append((qid, city))
-        self.stadtteile = set()
-        if "stadtteil" in q.columns:
-            self.stadtteile = {(_key(s), c) for s, c in zip(q["stadtteil"].astype(str),
-                                                            q["city"].astype(str), strict=True)}
-        self.display = {(city, o) for city, o in zip(q["city"].astype(str), q["ortsteil"].astype(str),
-                                                     strict=True)}
-
-    def resolve(self, value, *, city, by_code, explicit) -> tuple[str | None, str | None]:
-        """``(quartier_id, None)`` or ``(None, what was expected)``."""
-        raw = _text(value)
-        if explicit:
-            hit = explicit.get(_code_key(raw) if by_code else _key(raw))
-            if hit is not None:
-                return hit, None
-        if by_code:
-            cands = self.codes.get(_code_key(raw), [])
-        else:
-            k = _key(raw)
-            cands = self.names.get(k, [])
-            if not cands and k in self.ids:
-                cands = [(self.ids[k], self.city_of[self.ids[k]])]
-            if not cands:
-                k2 = _key(re.sub(r"^\d+\s+", "", raw))
-                cands = self.names.get(k2, [])
-        if city is not None:
-            cands = [c for c in cands if c[1] == city]
-        if len(cands) == 1:
-            return cands[0][0], None
-        where = city or "Bremen/Bremerhaven"
-        if len(cands) > 1:
-            return None, ("an unambiguous quartier: matches " + ", ".join(f"{q} ({c})" for q, c in cands)
-                          + "; set `city:` in the mapping or map the name under `quartiers:`")
-        if by_code:
-            return None, (f"a known official_code of {where} (data/quartiers.csv) or an entry under "
-                          "`quartiers:` in the mapping")
-        names = sorted(o for c, o in self.display if city is None or c == city)
-        best = difflib.get_close_matches(raw, names, n=1, cutoff=0.6)
-        if not best:
-            keyed = {_key(o): o for o in names}
-            kb = difflib.get_close_matches(_key(raw), list(keyed), n=1, cutoff=0.6)
-            best = [keyed[kb[0]]] if kb else []
-        hint = f"; nearest known name: {best[0]!r}" if best else ""
-        if any(k == _key(raw) and (city is None or c == city) for k, c in self.stadtteile):
-            hint += "; this is a Stadtteil name - if the row is a Stadtteil total, list it under `exclude_rows:`"
-        return None, (f"a known Ortsteil of {where} (data/quartiers.csv, column ortsteil) or an entry "
-                      f"under `quartiers:` / `exclude_rows:` in the mapping{hint}")
-
-
-def _year_of(v) -> int | None:
-    if _is_empty(v):
-        return None
-    if isinstance(v, (int, float)) and not isinstance(v, bool):
-        return int(v) if float(v).is_integer() else None
-    s = _text(v)
-    for rx in (r"(\d{4})", r"\d{1,2}\.\d{1,2}\.(\d{4})", r"(\d{4})-\d{2}-\d{2}(?:T.*)?",
-               r"(?:dez|dezember|jun|juni)\.?\s*(\d{4})", r"(\d{4})\s*\d{1,2}\)"):
-        m = re.fullmatch(rx, s, re.IGNORECASE)
-        if m:
-            return int(m.group(1))
-    return None
-
+from .programme_columns import _derive_llq, _funding_for  # noqa: E402
+from .quartier_index import _code_key, _key, _QuartierIndex, _year_of  # noqa: E402
 
 # ============================================================================ building the panel
 
@@ -365,50 +262,6 @@ def check_panel(df: pd.DataFrame, *, quartiers: pd.DataFrame | None = None) -> p
     """Validate an imported panel (same rules as :func:`llq_analysis.validate_panel`, which accepts
     an empty value wherever its ``<column>_provenance`` says ``missing``). Kept for the public API."""
     return validate_panel(df, quartiers=quartiers)
-
-
-def _funding_for(funding, quartiers_given: bool, warn: list[str]) -> pd.DataFrame | None:
-    if funding is False:
-        return None
-    if funding is None:
-        if quartiers_given:
-            warn.append("llq_* columns not derived: pass funding= when using your own quartiers table")
-            return None
-        from .loaders import load_funding
-
-        try:
-            return load_funding()
-        except (FileNotFoundError, DataValidationError) as exc:
-            warn.append(f"llq_* columns not derived: bundled funding table unavailable ({exc})")
-            return None
-    return funding
-
-
-def _derive_llq(panel: pd.DataFrame, funding: pd.DataFrame, supplied: set[str]) -> None:
-    """llq_first_year / llq_funded from the LLQ rows of ``funding``; llq_eur_per_capita where the
-    population is supplied and the files did not give it (in place, on the new panel only)."""
-    f = funding[(funding["programme"] == "LLQ") & funding["quartier_id"].notna()
-                & (pd.to_numeric(funding["amount_eur"]) > 0)]
-    first = f.groupby("quartier_id")["year"].min()
-    panel["llq_first_year"] = panel["quartier_id"].map(first).fillna(0).astype("Int64")
-    panel["llq_funded"] = (panel["llq_first_year"] > 0).astype("boolean")
-    if "llq_eur_per_capita" in supplied:
-        return
-    amt = f.groupby(["quartier_id", "year"])["amount_eur"].sum()
-    illus = f.assign(il=f["provenance"].astype(str).str.startswith("illustrative")).groupby(
-        ["quartier_id", "year"])["il"].any()
-    key = pd.MultiIndex.from_arrays([panel["quartier_id"], panel["year"].astype("int64")])
-    a = pd.Series(amt.reindex(key).fillna(0.0).to_numpy(), index=panel.index)
-    il = pd.Series(illus.reindex(key).fillna(False).to_numpy(dtype=bool), index=panel.index)
-    pop = pd.to_numeric(panel["population"])
-    ok = pop.notna() & (pop > 0)
-    per = (a / pop).where(ok)
-    pc = schema.provenance_column("llq_eur_per_capita")
-    panel["llq_eur_per_capita"] = per.round(4)
-    popsrc = panel[schema.provenance_column("population")].astype(str).str.removeprefix("user: ")
-    panel[pc] = ("derived: LLQ amounts of data/funding.csv / population (" + popsrc + ")").where(ok, "missing")
-    panel.loc[ok & il, pc] = ("illustrative: LLQ amount in data/funding.csv is illustrative / population ("
-                              + popsrc[ok & il] + ")")
 
 
 def build_panel(files: str | os.PathLike | Iterable[str | os.PathLike], *,

@@ -8,17 +8,16 @@ tables into a panel, and docs/importing.md.
 from __future__ import annotations
 
 import csv
-import functools
-import io
 import os
 import re
-import warnings
 from collections import Counter
 from pathlib import Path
 
 import pandas as pd
 
 from ..errors import DataValidationError, Problem
+from .instantatlas import read_json_table
+from .official_blocks import _col_letter, _year_label, blocks_of, select_block
 from .official_cells import (  # noqa: F401  (re-exported: documented names of this module)
     _CODE_RX,
     _EXPECTED_NUMBER,
@@ -35,11 +34,14 @@ from .official_cells import (  # noqa: F401  (re-exported: documented names of t
     _is_number_like,
     _is_year_like,
     _number,
+    _pick_sheet,
     _split_flag,
+    _suggest,
     _text,
     mark_reason,
     parse_german_number,
 )
+from .official_files import _file_version, _read_csv_rows, _read_xlsx_rows, _sheet_names
 
 __all__ = ["read_official_table", "list_blocks", "parse_german_number", "mark_reason", "MARKS",
            "FLAGS", "MARK_SUFFIX"]
@@ -52,283 +54,7 @@ _FILE_KINDS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "xlsx", ".x
                ".js": "json", ".json": "json"}
 
 
-def _decode(raw: bytes, encoding: str | None, file) -> tuple[str, str]:
-    if encoding:
-        try:
-            return raw.decode(encoding), encoding
-        except (UnicodeDecodeError, LookupError) as exc:
-            raise _err(file, f"text in encoding {encoding!r} ({exc})") from None
-    if raw.startswith(b"\xef\xbb\xbf"):
-        return raw.decode("utf-8-sig", errors="strict"), "utf-8-sig"
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return raw.decode("utf-16"), "utf-16"
-    for enc in ("utf-8", "cp1252"):
-        try:
-            return raw.decode(enc), enc
-        except UnicodeDecodeError:
-            continue
-    return raw.decode("latin-1"), "latin-1"
-
-
-def _check_text(raw: bytes, file) -> None:
-    if raw.startswith(b"PK\x03\x04"):
-        raise _err(file, "a CSV text file; this is a ZIP/XLSX file - rename it to .xlsx")
-    if raw.startswith(b"%PDF"):
-        raise _err(file, "a CSV or XLSX table; this is a PDF - export the table as CSV or XLSX")
-    if raw.startswith(b"\xd0\xcf\x11\xe0"):
-        raise _err(file, "a CSV or XLSX table; this is an old binary Excel file (.xls) - "
-                         "save it as .xlsx or CSV")
-
-
-def _looks_binary(text: str) -> bool:
-    sample = text[:20000]
-    bad = sum(1 for ch in sample if (ord(ch) < 32 and ch not in "\t\r\n\f") or ch == "\ufffd")
-    return "\x00" in sample or bad > max(3, len(sample) // 100)
-
-
-def _csv_rows(text: str, sep: str) -> list[tuple[int, list[str]]]:
-    """Records of ``text`` as (1-based first line, cells), quoted fields with line breaks intact."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, quotechar='"', strict=False)
-    rows, prev = [], 0
-    for cells in reader:
-        rows.append((prev + 1, cells))
-        prev = reader.line_num
-    return rows
-
-
-def _detect_sep(text: str) -> str:
-    """';' (German exports) before tab before ',': the first giving a consistent table of >= 2 columns."""
-    sample = "\n".join(text.splitlines()[:300])
-    for sep in (";", "\t", ","):
-        widths = [len(c) for _, c in _csv_rows(sample, sep) if len(c) >= 2]
-        if not widths:
-            continue
-        mode, n = Counter(widths).most_common(1)[0]
-        if n >= 2 and n >= 0.5 * len(widths):
-            return sep
-    return ";"
-
-
-def _read_csv_rows(path: Path, *, encoding, sep):
-    raw = path.read_bytes()
-    if not raw.strip(b" \t\r\n\x00\xef\xbb\xbf"):
-        raise _err(path, "a table (the file is empty)")
-    _check_text(raw, path)
-    text, enc = _decode(raw, encoding, path)
-    if _looks_binary(text):
-        raise _err(path, "a CSV text table (the file contains binary data; is it really a CSV export?)")
-    if sep is None:
-        sep = _detect_sep(text)
-    return _csv_rows(text, sep), {"encoding": enc, "sep": sep}
-
-
-def _open_workbook(path: str):
-    import zipfile
-
-    import openpyxl
-    from openpyxl.utils.exceptions import InvalidFileException
-
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return openpyxl.load_workbook(path, data_only=True, read_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
-        raise _err(path, f"a readable XLSX workbook ({type(exc).__name__}: {exc})") from None
-
-
-@functools.lru_cache(maxsize=8)
-def _sheet_names(path: str, mtime_ns: int, size: int) -> tuple[str, ...]:
-    wb = _open_workbook(path)
-    try:
-        return tuple(wb.sheetnames)
-    finally:
-        wb.close()
-
-
-@functools.lru_cache(maxsize=4)
-def _all_sheet_rows(path: str, mtime_ns: int, size: int) -> dict[str, tuple]:
-    """Every sheet as ((row number, cells), ...), read in one pass per file version (cached: an
-    Ortsteilatlas export is read block by block, from many sheets of one 1.6 MB file)."""
-    wb = _open_workbook(path)
-    out = {}
-    try:
-        for ws in wb.worksheets:
-            rows = []
-            for i, vals in enumerate(ws.iter_rows(values_only=True), start=1):
-                cells = []
-                for v in vals:
-                    if hasattr(v, "isoformat"):  # datetime / date / time
-                        v = v.isoformat().removesuffix("T00:00:00")
-                    elif isinstance(v, bool):
-                        v = str(v)
-                    cells.append(v)
-                rows.append((i, tuple(cells)))
-            out[ws.title] = tuple(rows)
-    finally:
-        wb.close()
-    return out
-
-
-def _sheet_rows(path: str, mtime_ns: int, size: int, sheet: str) -> tuple:
-    return _all_sheet_rows(path, mtime_ns, size)[sheet]
-
-
-def _file_version(path: Path) -> tuple[str, int, int]:
-    st = path.stat()
-    return str(path), st.st_mtime_ns, st.st_size
-
-
-def _pick_sheet(path, names, sheet, *, what="sheet") -> str:
-    if sheet is None:
-        return names[0]
-    if isinstance(sheet, int) and not isinstance(sheet, bool):
-        if not 0 <= sheet < len(names):
-            raise _err(path, f"a {what} number between 0 and {len(names) - 1} ({what}s: {list(names)})",
-                       sheet)
-        return names[sheet]
-    if sheet in names:
-        return sheet
-    raise _err(path, f"one of the {what}s {list(names)}{_suggest(sheet, names)}", sheet)
-
-
-def _suggest(word, options) -> str:
-    import difflib
-
-    best = difflib.get_close_matches(str(word), [str(o) for o in options], n=2, cutoff=0.5)
-    return f"; did you mean {' or '.join(map(repr, best))}?" if best else ""
-
-
-def _read_xlsx_rows(path: Path, *, sheet):
-    version = _file_version(path)
-    names = _sheet_names(*version)
-    name = _pick_sheet(path, names, sheet)
-    return [(ln, list(c)) for ln, c in _sheet_rows(*version, name)], {"sheet": name, "sheets": names}
-
-
-def _read_json_table(path: Path, *, sheet):
-    """An InstantAtlas data file (``data.js``, JSON "version" 1.x: the Landesamt's election atlas)
-    as header + rows: one row per feature (area), then the comparison areas (city/Land totals).
-
-    Columns: ``id``, ``name``, one column per filter (named as the atlas names it, e.g.
-    ``Stadt/Wahlbereich``), ``Vergleichsgebiet`` ("ja" on comparison rows), then one column per
-    indicator (its name; ``<theme>: <indicator>`` where a name repeats). ``sheet`` picks the
-    geography (id or name, e.g. ``"Ortsteile"``; default the first). Line numbers are the
-    1-based position of the area in the geography's feature list (comparison areas follow).
-    """
-    import json
-
-    raw = path.read_bytes()
-    try:
-        doc = json.loads(raw.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise _err(path, "a CSV or XLSX file, or an InstantAtlas JSON export (data.js); this file is "
-                   f"not valid JSON ({exc})", path.suffix) from None
-    geos = doc.get("geographies") if isinstance(doc, dict) else None
-    if not isinstance(geos, list) or not geos or not all(isinstance(g, dict) for g in geos):
-        raise _err(path, "a CSV or XLSX file, or an InstantAtlas JSON export with a 'geographies' list",
-                   path.suffix)
-    ids = [str(g.get("id")) for g in geos]
-    names = [str(g.get("name")) for g in geos]
-    if isinstance(sheet, str) and sheet in names and sheet not in ids:
-        sheet = ids[names.index(sheet)]
-    gid = _pick_sheet(path, ids, sheet, what="geography")
-    geo = geos[ids.index(gid)]
-    feats = list(geo.get("features") or [])
-    comps = list(geo.get("comparisonFeatures") or [])
-    filt_names = {f.get("id"): f.get("name") or f.get("id") for f in geo.get("filters") or []}
-    filt_ids = list(filt_names)
-    inds = [(th.get("name"), ind) for th in geo.get("themes") or [] for ind in th.get("indicators") or []]
-    counts = Counter(ind.get("name") for _, ind in inds)
-    header = ["id", "name", *(filt_names[f] for f in filt_ids), "Vergleichsgebiet"]
-    header += [ind.get("name") if counts[ind.get("name")] == 1 else f"{th}: {ind.get('name')}"
-               for th, ind in inds]
-    problems = []
-    for th, ind in inds:
-        for key, n in (("values", len(feats)), ("comparisonValues", len(comps))):
-            v = ind.get(key) or []
-            if len(v) not in (0, n):
-                problems.append(Problem(f"{th}: {ind.get('name')}", f"{n} {key} (one per area)", len(v),
-                                        file=str(path)))
-    if problems:
-        raise DataValidationError(problems, what=f"the InstantAtlas file {path}")
-    rows = [(0, header)]
-    for k, f in enumerate(feats):
-        fl = {x.get("for"): x.get("name") for x in f.get("filters") or []}
-        cells = [f.get("id"), f.get("name"), *(fl.get(i) for i in filt_ids), None]
-        cells += [(ind.get("values") or [None] * len(feats))[k] for _, ind in inds]
-        rows.append((k + 1, cells))
-    for k, f in enumerate(comps):
-        cells = [f.get("id"), f.get("name"), *([None] * len(filt_ids)), "ja"]
-        cells += [(ind.get("comparisonValues") or [None] * len(comps))[k] for _, ind in inds]
-        rows.append((len(feats) + k + 1, cells))
-    clean = []
-    for ln, cells in rows:  # '' and 'NaN' are how the atlas writes "no value"
-        clean.append((ln, [None if (isinstance(c, str) and c.strip() in ("", "NaN")) else c for c in cells]))
-    info = {"sheet": gid, "sheets": tuple(ids), "format": f"InstantAtlas JSON {doc.get('version')}"}
-    return clean, info
-
-
 # ============================================================================ indicator blocks
-
-
-def _norm(s) -> str:
-    return " ".join(str(s).split())
-
-
-def _col_letter(j: int) -> str:
-    """0-based column index -> spreadsheet letters (0 -> A, 27 -> AB)."""
-    out = ""
-    j += 1
-    while j:
-        j, r = divmod(j - 1, 26)
-        out = chr(65 + r) + out
-    return out
-
-
-def _blocks(header_rows) -> tuple[list[int], list[tuple[str, int, int]]]:
-    """Stub columns and indicator blocks ``(name, first, last)`` (0-based, inclusive) of a header
-    whose upper line names each block above its first column (Ortsteilatlas layout)."""
-    upper, lower = header_rows[0][1], header_rows[-1][1]
-    width = max(len(upper), len(lower))
-    starts = [j for j in range(width) if j < len(upper) and not _is_empty(upper[j])]
-    if len(header_rows) < 2 or not starts:
-        return list(range(width)), []
-    stub = list(range(starts[0]))
-    blocks = []
-    for k, s in enumerate(starts):
-        e = (starts[k + 1] if k + 1 < len(starts) else width) - 1
-        while e > s and (e >= len(lower) or _is_empty(lower[e])):
-            e -= 1
-        blocks.append((_norm(upper[s]), s, e))
-    return stub, blocks
-
-
-def _select_block(block, names, data, notes, *, file, sheet):
-    """Keep the stub columns and the columns of indicator ``block`` (whole name, spaces collapsed);
-    the block's columns are named by the lower header line alone (its years)."""
-    header_rows = notes.pop("_header_rows")
-    stub, blocks = _blocks(header_rows)
-    want = _norm(block)
-    hits = [b for b in blocks if b[0] == want] or [b for b in blocks if b[0].casefold() == want.casefold()]
-    where = f" on sheet {sheet!r}" if sheet else ""
-    if not hits:
-        listed = "; ".join(b[0] for b in blocks[:40]) or "none found (no indicator line above the header)"
-        raise _err(file, f"an indicator block named exactly like this{where} "
-                   f"{_suggest(want, [b[0] for b in blocks])} (blocks{where}: {listed})", block,
-                   column="block")
-    if len(hits) > 1:
-        cols = ", ".join(_col_letter(b[1]) for b in hits)
-        raise _err(file, f"one block of this name{where}; it heads {len(hits)} blocks (columns {cols})",
-                   block, column="block")
-    _, first, last = hits[0]
-    lower = header_rows[-1][1]
-    keep = stub + list(range(first, last + 1))
-    new_names = [names[j] if j in stub else _text(lower[j]) for j in keep]
-    new_data = [(ln, [cells[j] if j < len(cells) else None for j in keep]) for ln, cells in data]
-    notes["block"] = want
-    notes["block_columns"] = (_col_letter(first), _col_letter(last))
-    notes["source_columns"] = {n: _col_letter(j) for n, j in zip(new_names, keep, strict=True)}
-    return new_names, new_data
 
 
 def list_blocks(path: str | os.PathLike, *, sheet: str | int | None = None) -> pd.DataFrame:
@@ -356,7 +82,7 @@ def list_blocks(path: str | os.PathLike, *, sheet: str | int | None = None) -> p
             continue  # e.g. a notes sheet without a table
         header_rows = notes["_header_rows"]
         lower = header_rows[-1][1]
-        for name, first, last in _blocks(header_rows)[1]:
+        for name, first, last in blocks_of(header_rows)[1]:
             years = [y for y in (_year_label(lower[j]) for j in range(first, last + 1)) if y]
             out.append({"sheet": info.get("sheet"), "block": name, "first_column": _col_letter(first),
                         "last_column": _col_letter(last), "first_year": min(years, default=None),
@@ -368,16 +94,11 @@ def list_blocks(path: str | os.PathLike, *, sheet: str | int | None = None) -> p
     return df
 
 
-def _year_label(v) -> int | None:
-    m = _YEAR_LABEL_RX.fullmatch(_text(v)) if not _is_empty(v) else None
-    return int(m.group(1)) if m else None
-
-
 def _read_rows(p: Path, kind: str, *, sheet, encoding, sep):
     if kind == "csv":
         return _read_csv_rows(p, encoding=encoding, sep=sep)
     if kind == "json":
-        return _read_json_table(p, sheet=sheet)
+        return read_json_table(p, sheet=sheet)
     return _read_xlsx_rows(p, sheet=sheet)
 
 
@@ -711,7 +432,7 @@ def read_official_table(path: str | os.PathLike, *, sheet: str | int | None = No
     default_decimal = "." if info.get("sep") == "," or kind == "json" else ","
     names, data, notes = _structure(rows, file=p, header_line=header_line, sep=info.get("sep"))
     if block is not None:
-        names, data = _select_block(block, names, data, notes, file=p, sheet=info.get("sheet"))
+        names, data = select_block(block, names, data, notes, file=p, sheet=info.get("sheet"))
     notes.pop("_header_rows", None)
     cols, formats, n_marked, n_flagged = _typed_columns(
         names, data, file=p, default_decimal=default_decimal, decimal=decimal)

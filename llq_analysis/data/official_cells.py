@@ -175,3 +175,23 @@ def _text(v) -> str:
     if isinstance(v, float) and v.is_integer():
         v = int(v)
     return " ".join(str(v).split())
+
+
+def _pick_sheet(path, names, sheet, *, what="sheet") -> str:
+    if sheet is None:
+        return names[0]
+    if isinstance(sheet, int) and not isinstance(sheet, bool):
+        if not 0 <= sheet < len(names):
+            raise _err(path, f"a {what} number between 0 and {len(names) - 1} ({what}s: {list(names)})",
+                       sheet)
+        return names[sheet]
+    if sheet in names:
+        return sheet
+    raise _err(path, f"one of the {what}s {list(names)}{_suggest(sheet, names)}", sheet)
+
+
+def _suggest(word, options) -> str:
+    import difflib
+
+    best = difflib.get_close_matches(str(word), [str(o) for o in options], n=2, cutoff=0.5)
+    return f"; did you mean {' or '.join(map(repr, best))}?" if best else ""
