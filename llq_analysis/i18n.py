@@ -356,9 +356,11 @@ LABELS.update({
                         "assigned to random quartiers. Without an effect {size} % reject (target {alpha} %; "
                         "Monte Carlo SE {mc} percentage points); Monte Carlo interval of the threshold {lo} to {hi}."},
     "power.sim_vs_analytic": {"de": "Formel (AR(1)-Fehler): {placebo} für dieses Placebo-Fenster, {actual} für "
-                                    "den tatsächlichen Zeitraum mit allen Vorjahren.",
+                                    "den tatsächlichen Zeitraum mit allen Vorjahren; die Simulation mit diesem "
+                                    "Verhältnis auf den tatsächlichen Zeitraum umgerechnet: {adj}.",
                               "en": "Formula (AR(1) errors): {placebo} for this placebo window, {actual} for the "
-                                    "actual period with all pre-years."},
+                                    "actual period with all pre-years; the simulation carried over to the actual "
+                                    "period by that ratio: {adj}."},
     "power.analytic": {"de": "Formel: (t-Quantil des Tests + t-Quantil der Power) × SE; SE {se} aus "
                              "AR(1)-Fehlern (rho = {rho} je Zeiteinheit), geschätzt im Vorzeitraum.",
                        "en": "Formula: (t quantile of the test + t quantile of the power) x SE; SE {se} from "
