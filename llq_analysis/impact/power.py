@@ -66,7 +66,9 @@ class PowerResult:
     spec : inputs; design : one row per funded unit (cohort, placebo start)
     notes : (label key, parameters) shown in the summary, in its language
     dropped : rows not used (outcome missing), with the reason
-    extras : variogram, AR(1) fit, analytic MDE of the actual and placebo window, placebo estimates
+    extras : variogram, AR(1) fit, analytic MDE of the actual and placebo window, placebo estimates,
+        ``mde_actual_adjusted`` (simulation MDE x analytic actual / analytic placebo: the simulation
+        carried over to the actual window by the formula's ratio)
     """
 
     method: str
@@ -117,7 +119,7 @@ class PowerResult:
             rows.append(("mde_persons", self.persons, None, "persons"))
         if self.size is not None:
             rows.append(("rejection_rate_at_zero", self.size, self.size_mc_se, "share"))
-        for k in ("mde_actual_analytic", "mde_placebo_analytic"):
+        for k in ("mde_actual_analytic", "mde_placebo_analytic", "mde_actual_adjusted"):
             if self.extras.get(k) is not None:
                 rows.append((k, self.extras[k], None, u))
         out = pd.DataFrame(rows, columns=["term", "value", "mc_se", "unit"])
@@ -153,7 +155,8 @@ class PowerResult:
                                                       hi=f(self.mde_mc_interval[1])))
             if self.extras.get("mde_actual_analytic") is not None:
                 lines.append(_t("power.sim_vs_analytic", lang).format(
-                    actual=f(self.extras["mde_actual_analytic"]), placebo=f(self.extras["mde_placebo_analytic"])))
+                    actual=f(self.extras["mde_actual_analytic"]), placebo=f(self.extras["mde_placebo_analytic"]),
+                    adj=f(self.extras.get("mde_actual_adjusted"))))
         else:
             fit = self.extras.get("ar1", {})
             lines.append(_t("power.analytic", lang).format(rho=f(fit.get("rho"), 2), se=f(self.se, 3)))
@@ -369,7 +372,8 @@ def minimum_detectable_effect(panel: pd.DataFrame, *, outcome: str, unit: str, t
         grid = np.asarray(effects, float) if effects is not None else np.linspace(-2 * mde, 2 * mde, 81)
         pw = eng.rejection_rate(b, se, crit, grid)
         curve = pd.DataFrame({"effect": grid, "power": pw, "mc_se": np.sqrt(pw * (1 - pw) / B)})
-        extras.update({"placebo_estimates": b, "placebo_se": se, "crit": crit})
+        extras.update({"placebo_estimates": b, "placebo_se": se, "crit": crit,
+                       "mde_actual_adjusted": mde * mde_act / mde_pl if mde_pl > 0 else float("nan")})
         res_se, n_obs, n_units, nd = sd, int(len(yp)), int(G_sim), B
         if size > alpha + 3 * size_se:
             notes.append(("power.note_size", {"size": 100 * size, "alpha": 100 * alpha}))

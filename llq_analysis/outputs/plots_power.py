@@ -36,7 +36,10 @@ def power_curve_plot(curve: pd.DataFrame, *, mde: tuple[float, float], power: fl
     ax.set_xlabel(f"{t('power.curve_x', lang)} ({ul})")
     ax.set_ylabel(t("power.curve_y", lang))
     ax.set_ylim(0, 1.02)
-    ax.text(mde[1], 0.03, f" {t('power.mde', lang)}: ±{max(mde):.2f}", color="#b35806", fontsize=9)
+    val = f"{max(mde):.2f}".replace(".", "," if lang == "de" else ".")
+    ax.text(0.02, 0.95, f"{t('power.mde', lang)}: ±{val} {ul} ({power:.0%})".replace("%", " %"),
+            transform=ax.transAxes, ha="left", va="top", color="#b35806", fontsize=9,
+            bbox={"fc": "white", "ec": "none", "alpha": 0.8})
     ax.set_title(title or t("power.mde", lang))
     fig.tight_layout()
     return mark_simulated(fig, provenance, lang)
