@@ -373,6 +373,14 @@ LABELS.update({
                                  "beobachtet angenommen (alle Quartiere).",
                            "en": "Prospective: the periods {years} have no values yet and are assumed observed "
                                  "(all quartiers)."},
+    "power.note_base_latest": {"de": "{n} geförderte(s) Quartier(e) ohne Bezugsgröße in den Förderjahren: der "
+                                     "letzte vorhandene Wert wurde verwendet.",
+                               "en": "{n} funded quartier(s) without a base in the funded years: the latest "
+                                     "value was used."},
+    "power.note_base_missing": {"de": "{n} geförderte(s) Quartier(e) ganz ohne Bezugsgröße ({ids}): die Zahl der "
+                                      "Personen ist ohne sie gerechnet (Untergrenze).",
+                                "en": "{n} funded quartier(s) without any base ({ids}): the number of persons "
+                                      "leaves them out (a lower bound)."},
     "power.note_late": {"de": "{n} geförderte(s) Quartier(e) beginnen nach dem letzten Zeitpunkt mit Werten und "
                               "zählen hier als Vergleich.",
                         "en": "{n} funded quartier(s) start after the last period with values and count as "
