@@ -263,6 +263,11 @@ def test_dose_and_persons_conversions():
     assert res.base_total == pytest.approx(30 * 2000.0)
     assert res.persons == pytest.approx(res.mde * 30 * 2000.0 / 100)
     assert llq.minimum_detectable_effect(df, **KW, n_designs=200, dose=4.0).per_eur == pytest.approx(res.mde / 4)
+    gap = df.assign(pop=df["pop"].where(~((df["unit"] == "u0") & (df["year"] >= 2019))))
+    gap.loc[(gap["unit"] == "u1"), "pop"] = np.nan
+    r2 = llq.minimum_detectable_effect(gap, **KW, n_designs=200, base="pop")
+    assert r2.base_total == pytest.approx(29 * 2000.0)   # u0: latest earlier value; u1: none (named)
+    assert any("u1" in w and "Untergrenze" in w for w in r2.warnings)
 
 
 def test_common_start_year_with_treated_column():
@@ -310,6 +315,10 @@ def test_bad_input_gives_clear_errors():
         llq.minimum_detectable_effect(df, **KW, method="magic")
     with pytest.raises(DataValidationError, match="two observed periods before"):
         llq.minimum_detectable_effect(df[df["year"] >= 2018], **KW)
+    varying = df.copy()
+    varying.loc[varying.index[0], "first"] = 2015
+    with pytest.raises(DataValidationError, match="one value per unit"):
+        llq.minimum_detectable_effect(varying, **KW)
     bad = df.assign(funded=True)
     with pytest.raises(DataValidationError, match="treated exactly where"):
         llq.minimum_detectable_effect(bad, **KW, treated="funded")
@@ -319,9 +328,11 @@ def test_input_not_mutated_and_bundled_panel_runs(panel):
     before = panel.copy()
     for outcome in ("sgb2_rate", "turnout_buergerschaft"):
         for method in ("simulation", "analytic"):
-            # all panel years as planned periods: works whether or not post-funding values are published
+            # funded years as planned periods: works whether or not post-funding values are published
+            first = int(panel.loc[panel["llq_first_year"] > 0, "llq_first_year"].min())
             r = llq.minimum_detectable_effect(panel, outcome=outcome, unit="quartier_id", time="year",
                                               first_year="llq_first_year", method=method, n_designs=200,
-                                              planned_periods=sorted(panel["year"].dropna().unique()))
+                                              planned_periods=range(first, int(panel["year"].max()) + 1)
+                                              if outcome == "sgb2_rate" else None)
             assert np.isfinite(r.mde) and r.mde > 0
     pd.testing.assert_frame_equal(panel, before)

@@ -56,15 +56,27 @@ def prepare_design(panel: pd.DataFrame, *, outcome: str, unit: str, time: str,
         bad = panel.index[panel[[unit, time]].isna().any(axis=1).to_numpy()][:10]
         raise DataValidationError([Problem(column=f"{unit}/{time}", row=r, expected="a unit id and a time")
                                    for r in bad], what=what)
-    dup = panel.duplicated([unit, time], keep=False).to_numpy()
-    if dup.any():
+    ucode_all, ulabels = pd.factorize(panel[unit])
+    key = ucode_all.astype(np.int64) * (len(panel) + 1) + pd.factorize(panel[time])[0]
+    if np.unique(key).size < len(key):
+        dup = panel.duplicated([unit, time], keep=False).to_numpy()
         bad = panel.index[dup][:10]
         raise DataValidationError([Problem(column=f"{unit}, {time}", row=r, value=(panel.at[r, unit],
                                                                                   panel.at[r, time]),
                                            expected="one row per unit and time") for r in bad], what=what)
+
+    def unit_constant(col: str) -> None:  # fast check; the shared helper words the error
+        vc = pd.factorize(panel[col], use_na_sentinel=False)[0]
+        lo = np.full(len(ulabels), np.iinfo(np.int64).max)
+        hi = np.full(len(ulabels), -1)
+        np.minimum.at(lo, ucode_all, vc)
+        np.maximum.at(hi, ucode_all, vc)
+        if (lo != hi).any():
+            _prep.require_unit_constant(panel, unit, col, what=what)
+
     tnum, tmap = _prep.time_index(panel[time])
     if cohort_col is not None:
-        _prep.require_unit_constant(panel, unit, cohort_col, what=what)
+        unit_constant(cohort_col)
         cs = panel[cohort_col]
         if pd.api.types.is_numeric_dtype(tnum) and pd.api.types.is_numeric_dtype(cs) \
                 and not pd.api.types.is_bool_dtype(cs):
@@ -77,7 +89,7 @@ def prepare_design(panel: pd.DataFrame, *, outcome: str, unit: str, time: str,
                                                "a single year")], what=what)
         coh = pd.Series(float(first_year), index=panel.index)
     if treated is not None:
-        _prep.require_unit_constant(panel, unit, treated, what=what)
+        unit_constant(treated)
         tr = panel[treated].fillna(False).astype(bool).to_numpy()
         if cohort_col is None:
             coh = coh.where(tr, 0.0)
@@ -89,13 +101,12 @@ def prepare_design(panel: pd.DataFrame, *, outcome: str, unit: str, time: str,
                                                    f"(found {cohort_col}={panel.at[r, cohort_col]})")
                                            for r in bad], what=what)
     if strata is not None:
-        _prep.require_unit_constant(panel, unit, strata, what=what)
+        unit_constant(strata)
     y_all = _prep.as_float(panel[outcome])
     obs = ~np.isnan(y_all)
     if not obs.any():
         raise DataValidationError([Problem(column=outcome, expected="at least some non-missing values "
                                            "(the outcome is missing in every row)")], what=what)
-    ucode_all, ulabels = pd.factorize(panel[unit])
     coh_unit = pd.Series(coh.to_numpy(), index=ucode_all).groupby(level=0).first().reindex(
         range(len(ulabels))).to_numpy(dtype=float)
     if not (coh_unit > 0).any():

@@ -386,7 +386,8 @@ def minimum_detectable_effect(panel: pd.DataFrame, *, outcome: str, unit: str, t
         curve = pd.DataFrame({"effect": grid, "power": pw, "mc_se": np.nan})
         res_se, n_obs, n_units, nd = se_act, int(len(t_a)), int(G), None
     dose_val = _dose(panel, design, dose, unit, time, first_year)
-    base_total = _base_total(panel, design, base, unit, time, funded)
+    base_total, base_notes = _base_total(panel, design, base, unit, time, funded)
+    notes.extend(base_notes)
     dtab = pd.DataFrame({unit: design.units[funded], "first_year": design.cohort[funded],
                          "observed_post_periods": n_post[funded], "placebo_first_period": pc[funded]})
     cols = [c for c in (outcome, unit, time, first_year if isinstance(first_year, str) else None) if c]
@@ -454,22 +455,34 @@ def _dose(panel, design, dose, unit, time, first_year) -> float | None:
     return val
 
 
-def _base_total(panel, design, base, unit, time, funded) -> float | None:
+def _base_total(panel, design, base, unit, time, funded) -> tuple[float | None, list]:
+    """Sum over funded units of the mean base in their funded years (else the latest year with a
+    value); returns (total, notes). Units without any base value are left out and named."""
     if base is None:
-        return None
+        return None, []
     from . import _prep
 
     _prep.require_columns(panel, {"base": base}, what="minimum_detectable_effect")
     _prep.require_numeric(panel, [base], what="minimum_detectable_effect")
-    tnum, _ = _prep.time_index(panel[time])
+    tnum = _prep.time_index(panel[time])[0].to_numpy()
     codes = pd.Index(design.units).get_indexer(panel[unit])
     g = design.cohort[codes]
     v = _prep.as_float(panel[base])
-    sel = (g > 0) & (tnum.to_numpy() >= g) & ~np.isnan(v)
+    ok = ~np.isnan(v)
+    sel = (g > 0) & (tnum >= g) & ok
     per_unit = pd.Series(v[sel]).groupby(codes[sel]).mean()
-    missing = np.setdiff1d(funded, per_unit.index.to_numpy())
-    if len(missing):
-        raise DataValidationError([Problem(column=base, row=design.units[u], expected="a base value in the "
-                                           "funded years of every funded unit") for u in missing[:10]],
+    notes = []
+    later = np.setdiff1d(funded, per_unit.index.to_numpy())
+    if len(later):   # no value in the funded years: the latest year with a value
+        last = pd.DataFrame({"c": codes[ok], "t": tnum[ok], "v": v[ok]}).sort_values("t").groupby("c")["v"].last()
+        fill = last.reindex(later).dropna()
+        per_unit = pd.concat([per_unit, fill])
+        if len(fill):
+            notes.append(("power.note_base_latest", {"n": len(fill)}))
+    none = np.setdiff1d(funded, per_unit.index.to_numpy())
+    if len(none) == len(funded):
+        raise DataValidationError([Problem(column=base, expected="a base value (persons) for the funded units")],
                                   what="minimum_detectable_effect")
-    return float(per_unit.reindex(funded).sum())
+    if len(none):
+        notes.append(("power.note_base_missing", {"n": len(none), "ids": ", ".join(map(str, design.units[none]))}))
+    return float(per_unit.reindex(np.setdiff1d(funded, none)).sum()), notes
