@@ -202,18 +202,14 @@ def test_analytic_mde_gives_power_on_actual_design():
 
 
 @pytest.mark.study
-@pytest.mark.parametrize("method", ["analytic", "simulation", "adjusted"])
+@pytest.mark.parametrize("method", ["analytic", "adjusted"])
 @pytest.mark.parametrize("rho", [0.0, 0.5, 0.8])
 def test_actual_design_protocol_study(method, rho):
-    """500 replications per cell; figures in docs/methods_power_shrinkage.md. The simulation MDE is
-    for the shorter placebo window, so on the actual design its power is >= the requested one."""
+    """500 replications per cell (MC SE 0.018 at the MDE); figures in docs/methods_power_shrinkage.md.
+    (The plain simulation MDE describes the placebo window; see test_rejection_rates_study.)"""
     R = 500
     at_mde, at_zero = _actual_design_protocol(method, R, rho)
-    mc = 3 * math.sqrt(0.16 / R)
-    if method != "simulation":
-        assert abs(at_mde - 0.8) < mc, at_mde
-    else:
-        assert at_mde > 0.8 - mc, at_mde
+    assert abs(at_mde - 0.8) < 3 * math.sqrt(0.16 / R), at_mde
     assert at_zero < 0.05 + 3 * math.sqrt(0.0475 / R), at_zero
 
 

@@ -125,6 +125,10 @@ class ShrinkageResult:
     def __str__(self) -> str:
         return self.summary("en")
 
+    def _repr_html_(self) -> str:
+        head = self.summary("de").replace("\n", "<br>")
+        return f"<div><p>{head}</p>{self.params.to_html(index=False, float_format=lambda v: f'{v:.4g}')}</div>"
+
     def plot(self, ax=None, lang: str = "de"):
         """Raw vs shrunk rate against the base (log scale): arrows show how far each area moved."""
         from ..outputs.plots_power import shrinkage_plot
