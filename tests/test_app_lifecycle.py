@@ -101,3 +101,14 @@ def test_port_in_use_is_refused_with_one_line(tmp_path):
     assert f"port {port}" in err[0] and "already in use" in err[0] and "--port 0" in err[0]
     assert f"process {os.getpid()}" in err[0]  # this test process holds it
     assert time.monotonic() - t0 < 30
+
+
+def test_app_env_caches_bytecode_outside_the_sources(tmp_path):
+    from llq_analysis.outputs.dashboard import app_env
+
+    env = app_env({"PYTHONDONTWRITEBYTECODE": "1", "LLQ_CACHE_DIR": str(tmp_path), "PATH": "/bin"})
+    assert "PYTHONDONTWRITEBYTECODE" not in env and env["PYTHONPYCACHEPREFIX"] == str(tmp_path / "pycache")
+    assert env["PATH"] == "/bin"
+    kept = app_env({"PYTHONDONTWRITEBYTECODE": "1", "PYTHONPYCACHEPREFIX": "/elsewhere"})
+    assert kept["PYTHONDONTWRITEBYTECODE"] == "1" and kept["PYTHONPYCACHEPREFIX"] == "/elsewhere"
+    assert "PYTHONPYCACHEPREFIX" not in app_env({})  # default Python behaviour untouched

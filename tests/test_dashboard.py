@@ -264,6 +264,26 @@ def test_chart_is_a_png(quartiers, panel, base):
     assert bytes(ex.o_chart.value) != old
 
 
+def test_first_chart_in_a_kernel_waits_for_the_page(quartiers, panel, base):
+    """Inside a running event loop (a kernel) the first chart waits ``first_chart_delay`` (the page
+    and its sliders first), later redraws only ``chart_delay``; numbers are there at once."""
+    import asyncio
+
+    async def build():
+        ex = dash.ScenarioExplorer(base, quartiers=quartiers, panel=panel, effects=EFFECTS, draws=50,
+                                   chart_delay=0.3, first_chart_delay=2.0)
+        first = ex._chart_handle.interval
+        assert _eur(ex.o_city["Bremen"]) is not None and not ex.o_chart.value
+        ex._chart_handle.cancel()
+        ex._draw_chart(ex.projection)  # as the timer would
+        ex.w_rule.value = "population"
+        later = ex._chart_handle.interval
+        ex._chart_handle.cancel()
+        return first, later
+
+    assert asyncio.run(build()) == (2.0, 0.3)
+
+
 # ----------------------------------------------------------------------------- effect cache
 
 

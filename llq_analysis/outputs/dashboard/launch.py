@@ -6,7 +6,9 @@ every kernel in a session of its own. :func:`serve` forwards SIGTERM, SIGINT and
 as SIGTERM/SIGINT (Voila then shuts its kernels down itself, preheated ones included), waits
 ``grace`` seconds, then kills Voila's process group and every process that Voila started and
 that is still alive (remembered while it runs; on Linux ``llq`` is also a child subreaper, so an
-orphaned kernel becomes its child). ``llq`` then exits with 128 + the signal number.
+orphaned kernel becomes its child). ``llq`` then exits with 128 + the signal number. If ``llq``
+is killed outright (SIGKILL), Linux sends Voila SIGTERM (parent-death signal), so the kernels are
+still shut down.
 """
 
 from __future__ import annotations
@@ -137,6 +139,17 @@ def _become_subreaper() -> bool:
         return False
 
 
+def _stop_with_parent() -> None:  # runs in the child between fork and exec
+    """Linux: Voila gets SIGTERM when ``llq`` dies, even by SIGKILL (PR_SET_PDEATHSIG), so it
+    still shuts its kernels down."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM), 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def _descendants(pid: int) -> dict[int, float]:
     """pid -> create time of every process below ``pid`` (empty without psutil)."""
     try:
@@ -191,7 +204,8 @@ def serve(argv: Sequence[str], *, env: Mapping[str, str] | None = None, grace: f
         previous[sig] = signal.signal(sig, on_signal)
     seen: dict[int, float] = {}
     try:
-        proc = subprocess.Popen(list(argv), env=None if env is None else dict(env), start_new_session=True)
+        proc = subprocess.Popen(list(argv), env=None if env is None else dict(env), start_new_session=True,
+                                preexec_fn=_stop_with_parent if sys.platform.startswith("linux") else None)
         seen_at = 0.0
         while proc.poll() is None and not got:
             with contextlib.suppress(subprocess.TimeoutExpired):

@@ -13,8 +13,10 @@ Neither engine fetches anything from the network: WeasyPrint may only read ``fil
 
 from __future__ import annotations
 
+import base64
 import logging
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -94,6 +96,32 @@ def html_to_pdf(html_path: Path, pdf_path: Path, *, engine: str | None = None, c
         raise ReportError(f"{engine} wrote no PDF")
 
 
+#: SVG names that are camelCase; the HTML export writes them in lower case, which an SVG *document*
+#: (unlike inline SVG in HTML) does not accept
+_SVG_CASE = ("clipPath", "linearGradient", "radialGradient", "textPath", "foreignObject", "viewBox",
+             "preserveAspectRatio", "clipPathUnits", "gradientUnits", "gradientTransform", "patternUnits",
+             "patternContentUnits", "patternTransform", "markerWidth", "markerHeight", "markerUnits",
+             "refX", "refY", "spreadMethod", "textLength", "lengthAdjust", "stdDeviation", "startOffset")
+_SVG_CASE_RE = re.compile(r"(?<=[<\s/])(" + "|".join(n.lower() for n in _SVG_CASE) + r")(?=[\s=>/])")
+_SVG_FIX = {n.lower(): n for n in _SVG_CASE}
+
+
+def inline_svg_as_images(html: str) -> str:
+    """Every inline ``<svg>`` as an ``<img class="llq-svg">`` with the SVG as a data URI.
+
+    Only for printing with WeasyPrint: it then draws each figure as one image instead of running
+    the CSS cascade over thousands of SVG elements (measured: layout 28.8 s -> 14.5 s for the
+    25-page report on the loaded 2-core machine, same 25 pages, same look). report.html keeps the
+    inline SVG.
+    """
+    def to_img(m: re.Match) -> str:
+        svg = _SVG_CASE_RE.sub(lambda k: _SVG_FIX[k.group(1)], m.group(0))
+        return ('<img class="llq-svg" alt="" src="data:image/svg+xml;base64,'
+                + base64.b64encode(svg.encode("utf-8")).decode("ascii") + '">')
+
+    return re.sub(r"<svg\b.*?</svg>", to_img, html, flags=re.S)
+
+
 def _weasyprint_pdf(html_path: Path, pdf_path: Path) -> None:
     import weasyprint
 
@@ -109,8 +137,10 @@ def _weasyprint_pdf(html_path: Path, pdf_path: Path) -> None:
             fetcher = URLFetcher(allowed_protocols=("file", "data"))
         except (ImportError, TypeError):  # older WeasyPrint: the HTML is self-contained anyway
             fetcher = None
-        doc = weasyprint.HTML(filename=str(html_path), url_fetcher=fetcher, media_type="print")
-        doc.write_pdf(str(pdf_path))
+        page = inline_svg_as_images(html_path.read_text(encoding="utf-8"))
+        doc = weasyprint.HTML(string=page, base_url=str(html_path.resolve().parent) + os.sep,
+                              url_fetcher=fetcher, media_type="print")
+        doc.write_pdf(str(pdf_path))  # fonts subset: ~260 KB (full fonts: 1.8 MB, not faster)
     except Exception as exc:  # WeasyPrint has no single error type
         raise ReportError(f"WeasyPrint could not print the PDF: {type(exc).__name__}: {exc}") from exc
     finally:
