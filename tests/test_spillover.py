@@ -38,23 +38,34 @@ def grid_neighbours(rows: int, cols: int) -> pd.DataFrame:
 def grid_panel(seed: int, *, rows: int = 8, cols: int = 14, years: int = 20, n_treated: int = 28,
                tau: float = TAU, gamma: float = GAMMA, rho: float = 0.5, sd: float = 1.0,
                starts: tuple[int, ...] = (2008, 2010, 2012), dose: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Simulated panel (112 units x 20 years by default): y = a_i + l_t + tau D + gamma S + AR(1) noise.
+    """Simulated panel (112 units x 20 years by default) on a rook grid; see :func:`adjacency_panel`.
 
-    ``n_treated`` random units start in one of ``starts`` (absorbing); S = share of treated rook
-    neighbours for untreated unit-periods. ``dose=True``: D is a dose in EUR per resident (1..3),
-    tau then per EUR. Returns (panel, neighbours)."""
+    ``n_treated`` random units start in one of ``starts`` (absorbing). Returns (panel, neighbours)."""
     rng = np.random.default_rng(seed)
     nb = grid_neighbours(rows, cols)
     n = rows * cols
-    ids = np.array([f"g{i:03d}" for i in range(n)])
-    yrs = np.arange(2000, 2000 + years)
     start = np.zeros(n, dtype=int)
     start[rng.choice(n, size=n_treated, replace=False)] = rng.choice(starts, size=n_treated)
+    ids = np.array([f"g{i:03d}" for i in range(n)])
+    panel = adjacency_panel(rng, ids, nb, start, np.arange(2000, 2000 + years), tau=tau, gamma=gamma, rho=rho,
+                            sd=sd, dose=dose)
+    return panel, nb
+
+
+def adjacency_panel(rng: np.random.Generator, ids: np.ndarray, nb: pd.DataFrame, start: np.ndarray,
+                    yrs: np.ndarray, *, tau: float = TAU, gamma: float = GAMMA, rho: float = 0.5, sd: float = 1.0,
+                    dose: bool = False) -> pd.DataFrame:
+    """y = a_i + l_t + tau D + gamma S + AR(1) noise on any adjacency (marked simulated).
+
+    ``start``: first treated year per unit (0 = never); S = share of treated neighbours for untreated
+    unit-periods (0 without neighbours). ``dose=True``: D is a dose in EUR per resident (1..3)."""
+    n, years = len(ids), len(yrs)
     level = rng.uniform(1, 3, n) if dose else np.ones(n)
     on = (start[:, None] > 0) & (yrs[None, :] >= start[:, None])  # units x years
     A = np.zeros((n, n))
     A[pd.Index(ids).get_indexer(nb["quartier_id"]), pd.Index(ids).get_indexer(nb["neighbour_id"])] = 1.0
-    share = (A @ on) / A.sum(axis=1, keepdims=True)
+    deg = A.sum(axis=1, keepdims=True)
+    share = np.divide(A @ on, deg, out=np.zeros((n, years)), where=deg > 0)
     s = np.where(on, 0.0, share)
     e = np.empty((n, years))
     e[:, 0] = rng.normal(0, sd, n)
@@ -62,9 +73,8 @@ def grid_panel(seed: int, *, rows: int = 8, cols: int = 14, years: int = 20, n_t
         e[:, k] = rho * e[:, k - 1] + math.sqrt(1 - rho ** 2) * rng.normal(0, sd, n)
     d = np.where(on, level[:, None], 0.0)
     y = rng.normal(20, 3, n)[:, None] + np.cumsum(rng.normal(0, 0.5, years))[None, :] + tau * d + gamma * s + e
-    panel = pd.DataFrame({"quartier_id": np.repeat(ids, years), "year": np.tile(yrs, n), "y": y.ravel(),
-                          "treat": d.ravel(), "true_exposure": s.ravel(), "y_provenance": "simulated"})
-    return panel, nb
+    return pd.DataFrame({"quartier_id": np.repeat(ids, years), "year": np.tile(yrs, n), "y": y.ravel(),
+                         "treat": d.ravel(), "true_exposure": s.ravel(), "y_provenance": "simulated"})
 
 
 def _quiet(fn, *a, **k):
@@ -236,9 +246,50 @@ def test_missing_outcome_rows_are_reported_but_keep_their_funding_for_exposure(s
     np.testing.assert_allclose(kept["exposure"], full.loc[kept.index, "exposure"])
 
 
+def real_adjacency():
+    """The real Ortsteil adjacency (llq.neighbours()) and the real LLQ start years of the bundled
+    panel; only the outcomes are simulated. Ids come from the loaded tables."""
+    try:
+        nb = llq.neighbours()
+        panel = llq.load_panel()
+    except Exception as exc:  # the data layer is optional here
+        pytest.skip(f"real adjacency not available: {exc}")
+    start_by = pd.to_numeric(panel.groupby("quartier_id")["llq_first_year"].max(), errors="coerce").fillna(0)
+    ids = np.array(sorted(set(start_by.index) | set(nb["quartier_id"]) | set(nb["neighbour_id"])), dtype=object)
+    start = start_by.reindex(ids).fillna(0).astype(int).to_numpy()
+    return ids, nb[["quartier_id", "neighbour_id"]].astype(object), start
+
+
+def real_adjacency_mc(reps: int, *, tau: float = TAU, gamma: float = GAMMA, seed0: int = 5000) -> pd.DataFrame:
+    ids, nb, start = real_adjacency()
+    out = []
+    for r in range(reps):
+        panel = adjacency_panel(np.random.default_rng(seed0 + r), ids, nb, start, np.arange(2005, 2025),
+                                tau=tau, gamma=gamma)
+        res = _quiet(spillover_did, panel, **KW, neighbours=nb)
+        for term, truth in (("direct", tau), ("spillover", gamma)):
+            row = res.term(term)
+            out.append({"rep": r, "term": term, "truth": truth, "estimate": row.estimate, "se": row.se,
+                        "covered": row.ci_low <= truth <= row.ci_high, "reject0": row.pvalue < 0.05})
+    return pd.DataFrame(out)
+
+
+def test_monte_carlo_on_the_real_adjacency():
+    """Issue 11: known direct and spillover effects on the real Ortsteil adjacency and the real
+    funded Ortsteile / start years (simulated outcomes), 60 panels."""
+    ids, nb, start = real_adjacency()
+    assert (start > 0).sum() >= 5
+    s = mc_summary(real_adjacency_mc(60))
+    for term in ("direct", "spillover"):
+        r = s.loc[term]
+        assert abs(r.bias) < 4 * r.mc_se_bias, s
+        assert abs(r.coverage - 0.95) < 4 * math.sqrt(0.95 * 0.05 / r.reps), s
+
+
 @pytest.mark.study
 def test_monte_carlo_study_prints_figures():
-    """The figures of docs/methods_spillover.md: 1,000 panels (CR1), 1,000 under the null, 200 wild."""
+    """The figures of docs/methods_spillover.md: grid 1,000 panels (CR1), 1,000 under the null, 200 wild;
+    real adjacency 500 + 500."""
     rows = []
     for label, kw in (("effects, CR1", {"tau": TAU, "gamma": GAMMA}),
                       ("null, CR1", {"tau": 0.0, "gamma": 0.0}),
@@ -253,6 +304,14 @@ def test_monte_carlo_study_prints_figures():
             assert abs(r.coverage - 0.95) < 4 * math.sqrt(0.95 * 0.05 / r.reps)
             if r.truth == 0:
                 assert abs(r.reject0 - 0.05) < 4 * math.sqrt(0.05 * 0.95 / r.reps)
+    for label, kw in (("real adjacency, effects, CR1", {"tau": TAU, "gamma": GAMMA}),
+                      ("real adjacency, null, CR1", {"tau": 0.0, "gamma": 0.0})):
+        s = mc_summary(real_adjacency_mc(500, **kw)).assign(design=label)
+        rows.append(s)
+        for term in ("direct", "spillover"):
+            r = s.loc[term]
+            assert abs(r.bias) < 4 * r.mc_se_bias
+            assert abs(r.coverage - 0.95) < 4 * math.sqrt(0.95 * 0.05 / r.reps)
     out = pd.concat(rows)
     with pd.option_context("display.width", 200, "display.max_columns", 20):
         print(out.round(4))
