@@ -309,6 +309,10 @@ def test_bad_input_gives_clear_errors():
         llq.minimum_detectable_effect(df, **KW, power=1.2)
     with pytest.raises(DataValidationError, match="method one of"):
         llq.minimum_detectable_effect(df, **KW, method="magic")
+    with pytest.raises(DataValidationError, match="n_designs"):
+        llq.minimum_detectable_effect(df, **KW, n_designs=5)
+    with pytest.raises(DataValidationError, match="vcov one of"):
+        llq.minimum_detectable_effect(df, **KW, vcov="HC7")
     with pytest.raises(DataValidationError, match="two observed periods before"):
         llq.minimum_detectable_effect(df[df["year"] >= 2018], **KW)
     varying = df.copy()
