@@ -158,8 +158,10 @@ def test_matched_difference_moves_exactly_with_an_injected_effect():
 
 @pytest.mark.parametrize("comparison", ["all", "matched"])
 def test_bundled_panel_interval_covers_true_effect(panel, comparison):
-    # data/README.md: sgb2_rate true effect -0.25 pp per EUR per resident per year (same year)
-    truth = -0.25 * _post_dose(panel)
+    # data/README.md: the demo panel's built-in sgb2_rate effect (pp per EUR per resident, same year)
+    from llq_analysis.data.simulate import DEFAULT_EFFECTS
+
+    truth = DEFAULT_EFFECTS["sgb2_rate"] * _post_dose(panel)
     r = llq.compare_before_after(panel, indicator="sgb2_rate", funded="llq_funded", comparison=comparison)
     assert r.ci[0] < truth < r.ci[1]
     assert r.provenance == "simulated"
@@ -219,7 +221,7 @@ def test_bundled_matched_structure(panel):
     assert len(frame) == 9
     assert "Simulierte Daten" in r.summary() or "Simulierte" in r.summary()
     assert "simulated" in r.summary("en")
-    assert any("2023" in w and "BHV-geestendorf" in w for w in r.warnings)  # late starters named
+    assert any("2023" in w and "04012212" in w for w in r.warnings)  # late starters named
 
 
 def test_replace_allows_reuse(panel):

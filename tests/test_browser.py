@@ -212,7 +212,7 @@ def test_explorer_in_chromium(app, tmp_path):
             f.write_text(yml, encoding="utf-8")
             s = llq.load_scenario(f)
             assert s.get("cities.Bremen.strands.quartierszentren.rule") == "need"
-            a = llq.allocate(s, llq.load_quartiers(), panel=llq.load_panel())
+            a = llq.allocate(s, llq.load_quartiers(), panel=llq.load_demo_panel())
             got = a[a["quartier_id"] != ""].groupby("quartier_id")["amount_cents"].sum() / 100
             shown = {k.split("|")[0]: v for k, v in after.items() if k.split("|")[0]}
             assert {q: round(v, 2) for q, v in got[got > 0].items()} == shown

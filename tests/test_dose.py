@@ -130,11 +130,14 @@ def test_bundled_panel_recovers_documented_effect():
     matplotlib.use("Agg")
     import llq_analysis as llq
 
-    panel = llq.load_panel()
+    panel = llq.load_demo_panel()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         r = dose_response(panel, outcome="sgb2_rate", unit="quartier_id", time="year", dose="llq_eur_per_capita",
                           bins=3)
     assert r.provenance == "simulated"
-    assert abs(r.estimate - (-0.25)) < 4 * r.se  # data/README.md: true effect -0.25 pp per EUR/resident
+    from llq_analysis.data.simulate import DEFAULT_EFFECTS
+
+    truth = DEFAULT_EFFECTS["sgb2_rate"]  # data/README.md: the demo panel's built-in effect
+    assert abs(r.estimate - truth) < 4 * r.se
     assert r.plot().axes

@@ -1,10 +1,15 @@
-"""Layout of policy/ and cli/ (issue 9): modules under 500 lines, no import cycle at module level,
-public names defined where ``llq_analysis._API`` says, documented import paths still working."""
+"""Layout of the package (issue 9): modules under 500 lines, no import cycle at module level, the
+data-flow rules between the subpackages, every public name importable from the module ``_API``
+names, and every import path that README, docs, notebooks and scenarios show still working."""
 
 from __future__ import annotations
 
 import ast
 import importlib
+import json
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,7 +17,8 @@ import pytest
 import llq_analysis as llq
 
 PKG = Path(llq.__file__).parent
-MINE = sorted([*(PKG / "policy").glob("*.py"), *(PKG / "cli").glob("*.py"), PKG / "data" / "safe_yaml.py"])
+ROOT = PKG.parent
+MODULES = sorted(PKG.rglob("*.py"))
 
 
 def _module_name(f: Path) -> str:
@@ -49,13 +55,18 @@ def _module_level_imports(f: Path) -> set[str]:
     return out
 
 
-@pytest.mark.parametrize("f", MINE, ids=lambda f: str(f.relative_to(PKG)))
+@pytest.mark.parametrize("f", MODULES, ids=lambda f: str(f.relative_to(PKG)))
 def test_module_under_500_lines(f):
     n = len(f.read_text(encoding="utf-8").splitlines())
     assert n <= 500, f"{f.name}: {n} lines"
 
 
-def test_no_module_level_import_cycle_in_policy_and_cli():
+def _graph() -> dict[str, set[str]]:
+    files = {_module_name(f): f for f in PKG.rglob("*.py")}
+    return {m: {d for d in _module_level_imports(f) if d in files and d != m} for m, f in files.items()}
+
+
+def test_no_module_level_import_cycle():
     files = {_module_name(f): f for f in PKG.rglob("*.py")}
     graph = {m: {d for d in _module_level_imports(f) if d in files and d != m} for m, f in files.items()}
     cycles, state, stack = [], {}, []
@@ -74,15 +85,90 @@ def test_no_module_level_import_cycle_in_policy_and_cli():
     for m in sorted(graph):
         if m not in state:
             dfs(m)
-    ours = [c for c in cycles if any(".policy" in m or ".cli" in m or m.endswith("safe_yaml") for m in c)]
-    assert not ours, [" -> ".join(c) for c in ours]
+    assert not cycles, [" -> ".join(c) for c in cycles]
 
 
-def test_policy_api_names_point_to_their_defining_module():
-    for name, mod in llq._API.items():
-        if mod.startswith("policy."):
-            obj = getattr(importlib.import_module(f"llq_analysis.{mod}"), name)
-            assert obj.__module__ == f"llq_analysis.{mod}", (name, obj.__module__)
+# stage -> stages it may import at module level (data -> impact -> policy -> outputs -> cli);
+# the shared top-level modules (errors, paths, i18n, _lazy, _moved) may be used by all
+ALLOWED = {
+    "data": {"data"},
+    "impact": {"data", "impact"},
+    "policy": {"data", "impact", "policy"},
+    "outputs": {"data", "impact", "policy", "outputs"},
+    "cli": {"data", "impact", "policy", "outputs", "cli"},
+}
+
+
+def _stage(mod: str) -> str | None:
+    parts = mod.split(".")
+    return parts[1] if len(parts) > 1 and parts[1] in ALLOWED else None
+
+
+def test_imports_follow_the_data_flow():
+    """data knows no estimator; estimators know no policy or output; policy has no UI."""
+    bad = []
+    for m, deps in _graph().items():
+        s = _stage(m)
+        for d in deps:
+            if s and _stage(d) and _stage(d) not in ALLOWED[s]:
+                bad.append(f"{m} -> {d}")
+    assert not bad, bad
+
+
+@pytest.mark.parametrize("name", sorted(llq._API))
+def test_every_public_name_imports_from_its_module(name):
+    mod = llq._API[name]
+    obj = getattr(importlib.import_module(f"llq_analysis.{mod}"), name)
+    assert getattr(llq, name) is obj
+    if callable(obj) and hasattr(obj, "__module__"):
+        assert obj.__module__ == f"llq_analysis.{mod}", (name, obj.__module__)
+
+
+def _documented_imports() -> set[tuple[str, str]]:
+    """(module, name) pairs of every ``from llq_analysis... import ...`` in README, docs,
+    notebooks, scenarios and examples, plus bare ``import llq_analysis.x`` paths."""
+    texts = [ROOT / "README.md", *(ROOT / "docs").glob("*.md"), *(ROOT / "scenarios").glob("*"),
+             *(ROOT / "examples").glob("*")]
+    out: set[tuple[str, str]] = set()
+    for f in texts:
+        out |= _imports_in(f.read_text(encoding="utf-8"))
+    for nb in (ROOT / "notebooks").glob("*.ipynb"):
+        for cell in json.loads(nb.read_text(encoding="utf-8"))["cells"]:
+            out |= _imports_in("".join(cell["source"]))
+    return out
+
+
+def _imports_in(text: str) -> set[tuple[str, str]]:
+    out = set()
+    for mod, names in re.findall(r"from (llq_analysis(?:\.\w+)*) import ([\w, ]+)", text):
+        out |= {(mod, n.strip()) for n in names.split(",") if n.strip()}
+    out |= {(mod, "") for mod in re.findall(r"import (llq_analysis(?:\.\w+)+)", text)}
+    return out
+
+
+def test_docs_show_import_paths_at_all():
+    assert len(_documented_imports()) >= 5
+
+
+@pytest.mark.parametrize("mod, name", sorted(_documented_imports()))
+def test_every_documented_import_path_works(mod, name):
+    m = importlib.import_module(mod)
+    if name and not hasattr(m, name):  # `from pkg import submodule` imports it
+        importlib.import_module(f"{mod}.{name}")
+
+
+def test_old_module_paths_are_aliases_of_the_new_modules():
+    from llq_analysis._moved import MOVED
+
+    for old, new in MOVED.items():
+        assert importlib.import_module(old) is importlib.import_module(new), old
+
+
+def test_import_is_light():
+    code = ("import sys, llq_analysis; heavy = [m for m in ('pandas', 'matplotlib', 'pyfixest', 'diff_diff', "
+            "'ipywidgets', 'papermill', 'pandera', 'geopandas') if m in sys.modules]; print(heavy)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
 
 
 @pytest.mark.parametrize("path, names", [

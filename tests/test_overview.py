@@ -38,21 +38,24 @@ def test_coverage_counts_by_hand():
     assert by_city.set_index(["year", "city"]).loc[(2020, "Y"), "n_quartiers"] == 0
 
 
-def test_coverage_bundled(panel):
+def test_coverage_bundled(panel, quartiers):
     wide = ov.coverage_table(panel)
-    assert (wide.loc["sgb2_rate"] == 117).all()
+    assert (wide.loc["sgb2_rate"] == len(quartiers)).all()  # the demo panel simulates every Ortsteil
     # turnout exists only in election years (never interpolated)
     assert set(wide.columns[wide.loc["turnout_buergerschaft"] > 0]) == {2015, 2019, 2023}
     assert set(wide.columns[wide.loc["turnout_bundestag"] > 0]) == {2013, 2017, 2021}
 
 
 def test_provenance_table_matches_readme_counts(panel):
+    from llq_analysis import paths, schema
+
     p = ov.provenance_table(panel)
-    # data/README.md: 12635 simulated, 1 published, 5616 missing over all value columns
-    assert int(p["simulated"].sum()) == 12635
-    assert int(p["published"].sum()) == 1
-    assert int(p["missing"].sum()) == 5616
-    assert p.loc["unemployment_rate", "published"] == 1
+    n_sim = sum(int((panel[c].notna() & panel[schema.provenance_column(c)].str.startswith("simulated")).sum())
+                for c in schema.panel_value_columns())
+    assert int(p["simulated"].sum()) == n_sim
+    assert "published" not in p.columns or int(p["published"].sum()) == 0  # none in the demo panel
+    readme = " ".join((paths.DATA_DIR / "README.md").read_text(encoding="utf-8").split())
+    assert f"({n_sim} simulated values)" in readme
     assert (p["total"] == len(panel)).all()
 
 
@@ -115,9 +118,11 @@ def test_write_overview(tmp_path, panel, quartiers):
     path = ov.write_overview(tmp_path / "out", lang="de", panel=panel, quartiers=quartiers)
     assert path.name == "daten_ueberblick.html" and path.exists()
     text = path.read_text(encoding="utf-8")
-    assert text.count("data:image/png;base64,") == 4
+    assert text.count("data:image/png;base64,") == 5  # four charts and the map
+    assert "Karte: SGB-II-Quote (%) 2024" in text
     assert "Simulierte Daten" in text  # the warning banner
-    assert "04011442" in text or "04011218" in text  # need table
+    top = ov.quartiers_by_need(panel, indicator="sgb2_rate", quartiers=quartiers)["quartier_id"].iloc[0]
+    assert f"<td>{top}</td>" in text  # need table
     en = ov.write_overview(tmp_path / "out", lang="en", panel=panel, quartiers=quartiers)
     assert en.name == "data_overview.html"
     assert "simulated data" in en.read_text(encoding="utf-8").lower()
@@ -131,3 +136,14 @@ def test_cli_overview(tmp_path):
 
     assert main(["overview", "--out", str(tmp_path), "--lang", "en"]) == 0
     assert (tmp_path / "data_overview.html").exists()
+
+
+def test_write_overview_of_the_bundled_data_shows_both_panels_apart(tmp_path):
+    path = ov.write_overview(tmp_path, lang="de")
+    text = path.read_text(encoding="utf-8")
+    assert "Veröffentlichte und simulierte Werte je Indikator" in text
+    assert "Karte: SGB-II-Quote (%) 2018" in text  # the latest published year
+    assert "Simulierte Daten" not in text  # the published panel is shown, nothing simulated mixed in
+    counts = ov.source_counts(__import__("llq_analysis").load_panel(), __import__("llq_analysis").load_demo_panel())
+    row = counts.set_index("indicator").loc["sgb2_rate"]
+    assert row["published"] == 1180 and row["published_years"] == "2005-2018" and row["simulated"] > 1000

@@ -315,7 +315,7 @@ def test_compare_and_plots_on_the_shipped_scenarios():
     import llq_analysis as llq
     from llq_analysis import paths
 
-    q, p = llq.load_quartiers(), llq.load_panel()
+    q, p = llq.load_quartiers(), llq.load_demo_panel()
     files = [paths.SCENARIO_DIR / f for f in ("baseline.yaml", "stadtanteil_nach_bevoelkerung.yaml",
                                               "bedarfsorientiert.yaml")]
     cmp = compare_scenarios(files, q, panel=p, effect={"sgb2_rate": (-0.25, 0.08)}, draws=300, seed=1)

@@ -363,7 +363,7 @@ def test_largest_budget_is_split_to_the_cent():
     import llq_analysis as llq
 
     s = load_scenario(paths.BASELINE_SCENARIO).with_changes({"budget.total_eur": 999_999_999_999.99})
-    a = llq.allocate(s, llq.load_quartiers(), panel=llq.load_panel())
+    a = llq.allocate(s, llq.load_quartiers(), panel=llq.load_demo_panel())
     assert int(a["amount_cents"].sum()) == 99_999_999_999_999
     b = s.strand_budgets()
     assert round(b["budget_eur"].sum() * 100) == 99_999_999_999_999

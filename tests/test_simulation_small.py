@@ -37,7 +37,7 @@ def test_dgp_known_effect_and_structure():
     import llq_analysis as llq
 
     d = llq.simulate_staggered_panel(3)
-    assert d["quartier_id"].nunique() == 117 and d["year"].nunique() == 13
+    assert d["quartier_id"].nunique() == len(llq.load_quartiers()) and d["year"].nunique() == 13
     units = d.groupby("quartier_id").first()
     assert (units.loc[units.city == "Bremerhaven", "first_year"] > 0).sum() == 4
     assert set(units.loc[units.first_year > 0, "first_year"]) == {2021, 2022, 2023, 2024}

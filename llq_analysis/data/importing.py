@@ -181,7 +181,9 @@ def _records(df: pd.DataFrame, path: Path, cfg: dict, index: _QuartierIndex, exc
     city = cfg.get("city")
     prefixes = cfg.get("code_prefixes") or {}
     explicit_raw = cfg.get("quartiers") or {}
-    explicit = {(_code_key(k) if ccol else _key(k)): str(v) for k, v in explicit_raw.items()}
+    # entries naming an unknown quartier_id are reported below and not used for the lookup
+    explicit = {(_code_key(k) if ccol else _key(k)): str(v) for k, v in explicit_raw.items()
+                if str(v) in index.city_of}
     for k, v in explicit_raw.items():
         if str(v) not in index.city_of:
             problems.append(Problem(f"quartiers.{k}", f"a known quartier_id{_suggest(v, index.city_of)}",
@@ -273,7 +275,7 @@ def build_panel(files: str | os.PathLike | Iterable[str | os.PathLike], *,
     Parameters
     ----------
     files : one or more CSV/XLSX exports (read with :func:`read_official_table`).
-    mapping : YAML path (read with ``yaml.safe_load``) or dict; see docs/importing.md. Keys:
+    mapping : YAML path (read with the package's safe YAML loader) or dict; see docs/importing.md. Keys:
         ``quartier_column`` (names) or ``quartier_code_column`` (official codes); ``year_column``,
         a fixed ``year`` or ``years_in_columns: true`` (+ ``indicator`` and optional
         ``year_columns``); ``indicators`` (panel column -> file column); optional ``city``,

@@ -38,6 +38,12 @@ class _QuartierIndex:
         for qid, city, o in zip(q["quartier_id"].astype(str), q["city"].astype(str),
                                 q["ortsteil"].astype(str), strict=True):
             self.names.setdefault(_key(o), []).append((qid, city))
+        if "names_published" in q.columns:  # other published spellings ("St  Magnus", ...)
+            for qid, city, alt in zip(q["quartier_id"].astype(str), q["city"].astype(str),
+                                      q["names_published"], strict=True):
+                for n in (str(alt).split(" | ") if isinstance(alt, str) and alt else []):
+                    if (qid, city) not in self.names.setdefault(_key(n), []):
+                        self.names[_key(n)].append((qid, city))
         self.ids = {_key(qid): qid for qid in self.city_of}
         self.codes: dict[str, list[tuple[str, str]]] = {}
         for qid, city in self.city_of.items():  # an official key used as quartier_id is a code too

@@ -307,6 +307,15 @@ def simulate_panel(seed: int = DEFAULT_SEED, effect: float | Mapping[str, float]
     panel["llq_eur_per_capita"] = panel["llq_eur_per_capita"].round(4)
     panel["win_eur_per_capita"] = panel["win_eur_per_capita"].round(4)
     rates = ["sgb2_rate", "sgb2_rate_u15", "unemployment_rate", "turnout_buergerschaft", "turnout_bundestag"]
+    # small, unfunded Ortsteile of low need can drift below zero: floor them at 0.1 % (no dose
+    # there, so the built-in effect stays exact); a funded row outside [0, 100] is an error below
+    untreated = panel["llq_eur_per_capita"].to_numpy() == 0
+    floored = {}
+    for c in rates:
+        low = untreated & (panel[c].to_numpy() < 0.1)
+        if low.any():
+            panel.loc[low, c] = 0.1
+            floored[c] = int(low.sum())
     lo, hi = panel[rates].min().min(), panel[rates].max().max()
     if lo < 0 or hi > 100:
         raise ValueError(
@@ -332,6 +341,7 @@ def simulate_panel(seed: int = DEFAULT_SEED, effect: float | Mapping[str, float]
     cols = all_columns("panel")
     panel = panel[cols].copy()
     panel.attrs["true_effects"] = effects
+    panel.attrs["floored_cells"] = floored  # rates set to 0.1 % (unfunded rows only)
     panel.attrs["seed"] = seed
     panel.attrs["provenance"] = SIMULATED
     return panel

@@ -28,6 +28,7 @@ __all__ = [
     "quartiers_by_need",
     "city_trend",
     "tile_grid",
+    "source_counts",
     "write_overview",
 ]
 
@@ -224,6 +225,40 @@ def tile_grid(panel: pd.DataFrame | None = None, *, quartiers: pd.DataFrame | No
 # ----------------------------------------------------------------------------- HTML
 
 
+def source_counts(published: pd.DataFrame, demo: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per indicator: published values (and their years) in ``published``, simulated values in
+    ``demo`` - the two panels are counted apart, never added up. Tidy: one row per indicator."""
+    rows = []
+    for c in schema.panel_value_columns():
+        if c not in published.columns:
+            continue
+        prov = published[schema.provenance_column(c)].astype(str).str.split(":").str[0]
+        pub = published[c].notna() & (prov == "published")
+        years = published.loc[pub, "year"]
+        row = {"indicator": c, "published": int(pub.sum()),
+               "published_years": f"{int(years.min())}-{int(years.max())}" if len(years) else "-"}
+        if demo is not None and c in demo.columns:
+            dprov = demo[schema.provenance_column(c)].astype(str).str.split(":").str[0]
+            row["simulated"] = int((demo[c].notna() & (dprov == "simulated")).sum())
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _latest_map(panel: pd.DataFrame, indicator: str, lang: str):
+    """Map of ``indicator`` in its latest published year (None if nothing is published)."""
+    from .maps import plot_map
+
+    has = panel[panel[indicator].notna()]
+    if has.empty:
+        return None, None
+    year = int(has["year"].max())
+    d = has[has["year"] == year][["quartier_id", indicator, schema.provenance_column(indicator)]]
+    src = d[schema.provenance_column(indicator)].iloc[0].split(":", 1)[-1].strip()
+    fig = plot_map(d, column=indicator, label=f"{t(indicator, lang)} ({year})", unmapped="note",
+                   source=src, lang=lang)
+    return fig, year
+
+
 def _png(fig) -> str:
     import matplotlib.pyplot as plt
 
@@ -235,20 +270,25 @@ def _png(fig) -> str:
 
 def write_overview(out_dir: str | os.PathLike = "reports", *, lang: str = "de",
                    panel: pd.DataFrame | None = None, quartiers: pd.DataFrame | None = None,
-                   indicator: str = "sgb2_rate") -> Path:
+                   indicator: str = "sgb2_rate", demo_panel: pd.DataFrame | None = None) -> Path:
     """Write a self-contained HTML data overview into ``out_dir`` and return its path.
 
     Contents: coverage (quartiers x years x indicators), provenance counts, the city series of
     ``indicator`` (SGB II rate by default), the tile grid of quartiers coloured by ``indicator``
-    and the 15 quartiers with the highest values. Charts are embedded PNGs; the file is written
+    and the 15 quartiers with the highest values; for the bundled published panel also the
+    published vs simulated counts per indicator (against the demo panel) and a map of
+    ``indicator`` in its latest published year. Charts are embedded PNGs; the file is written
     atomically. File name: ``daten_ueberblick.html`` (de) or ``data_overview.html`` (en).
     """
-    from ..data.loaders import load_panel, load_quartiers, write_text_atomic
+    from ..data.loaders import load_demo_panel, load_panel, load_quartiers, write_text_atomic
     from ..impact.results import data_provenance
     from . import plots
 
     t("year", lang)  # validates lang
+    bundled = panel is None
     panel = load_panel() if panel is None else panel
+    if demo_panel is None and bundled:
+        demo_panel = load_demo_panel()
     quartiers = load_quartiers() if quartiers is None else quartiers
     prov = data_provenance(panel, [indicator])
 
@@ -280,6 +320,13 @@ def write_overview(out_dir: str | os.PathLike = "reports", *, lang: str = "de",
                  f"{years[0]}–{years[-1]}.</p>")
     for head, fig in figs:
         parts.append(f"<h2>{esc(head)}</h2><img alt='{esc(head)}' src='data:image/png;base64,{_png(fig)}'>")
+    counts = source_counts(panel, demo_panel)
+    parts.append(f"<h2>{esc(t('ov.sources', lang))}</h2>")
+    parts.append(counts.assign(indicator=counts["indicator"].map(lambda i: t(i, lang))).to_html(index=False))
+    map_fig, map_year = _latest_map(panel, indicator, lang)
+    if map_fig is not None:
+        head = f"{t('ov.map', lang)}: {t(indicator, lang)} {map_year}"
+        parts.append(f"<h2>{esc(head)}</h2><img alt='{esc(head)}' src='data:image/png;base64,{_png(map_fig)}'>")
     parts.append(f"<h2>{esc(t('ov.coverage', lang))}</h2>")
     parts.append(coverage_table(panel).rename(index=lambda i: t(i, lang)).to_html())
     parts.append(f"<h2>{esc(t('ov.provenance', lang))}</h2>")

@@ -55,7 +55,7 @@ def estimate_effects(panel=None, *, cache_dir: str | os.PathLike | None = None,
     from ...data import loaders as data
     from ...impact.dose import dose_response
 
-    panel = data.load_panel() if panel is None else panel
+    panel = data.load_demo_panel() if panel is None else panel
     if not refresh:
         hit = cached_effects(panel, cache_dir=cache_dir)
         if hit is not None:
@@ -84,6 +84,6 @@ def _bundled_tables():
     The pandera cross-check is skipped here (its import alone costs seconds on the app's start
     path); the same tables pass it in the test suite, and every domain rule still applies.
     """
-    from ...data.loaders import load_panel, load_quartiers
+    from ...data.loaders import load_demo_panel, load_quartiers
 
-    return load_quartiers(use_pandera=False), load_panel(use_pandera=False)
+    return load_quartiers(use_pandera=False), load_demo_panel(use_pandera=False)

@@ -82,7 +82,7 @@ def _check_inputs(scenarios: Sequence[Path], data: Path | None, lang: str, out_d
 
     No PDF engine is looked at here: a wrong scenario or panel is reported on any machine.
     """
-    from ...data.loaders import load_panel, load_quartiers
+    from ...data.loaders import load_demo_panel, load_panel, load_quartiers
     from ...errors import DataValidationError, InfeasibleAllocationError, ScenarioError
 
     if lang not in ("de", "en"):
@@ -123,7 +123,7 @@ def _check_inputs(scenarios: Sequence[Path], data: Path | None, lang: str, out_d
         except (OSError, ValueError) as exc:
             raise ReportError(f"panel file {data} cannot be read: {exc}\nCheck it with "
                               f"`llq validate {data}`.") from exc
-    panel = load_panel() if panel is None else panel
+    panel = load_demo_panel() if panel is None else panel
     for path, scen in zip(scenarios, loaded, strict=True):  # allocation must be feasible on this data
         try:
             allocate(scen, quartiers, panel=panel)

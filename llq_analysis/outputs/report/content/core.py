@@ -249,14 +249,14 @@ def start(*, data: str | Path | None = None, scenarios: Sequence[str | Path] = (
     (CSV, XLSX) and figures (SVG) are written (None: nowhere); ``fast``: fewer bootstrap draws
     (tests only).
     """
-    from ....data.loaders import load_funding, load_panel, load_quartiers
+    from ....data.loaders import load_demo_panel, load_funding, load_panel, load_quartiers
 
     if lang not in ("de", "en"):
         raise ValueError(f"lang must be 'de' or 'en', got {lang!r}")
     _setup_plotting()
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     warnings.filterwarnings("ignore", category=FutureWarning)
-    panel = load_panel(data) if data is not None else load_panel()
+    panel = load_panel(data) if data is not None else load_demo_panel()
     label = (str(Path(data).name) if data is not None else "data/panel.csv")
     scen = [Path(s) for s in scenarios] or default_scenarios()
     if not any(p.resolve() == paths.BASELINE_SCENARIO.resolve() for p in scen):

@@ -16,7 +16,7 @@ POST = "_llq_post"  # 1{year >= first funded year} (intent to treat: absorbing)
 OUTCOMES_EXTRA = ("sgb2_rate_u15", "unemployment_rate", "turnout_buergerschaft", "turnout_bundestag")
 ES_BINS = (-9, 3)  # event-study endpoints: earlier/later relative years are pooled (few quartiers)
 SMOOTHNESS_GRID = (0.0, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5)  # HonestDiD M, pp per year^2 (readable values)
-FLAGSHIP = "BHV-goethestrasse"  # synthetic control: the Goethequartier (Lehe, Bremerhaven)
+FLAGSHIP = "04012134"  # synthetic control: the Goethequartier (Lehe, Bremerhaven)
 
 _METHOD = {
     "dose": ("Dosis-Wirkung (TWFE, EUR je Einwohner)", "Dose response (TWFE, EUR per resident)"),
