@@ -8,6 +8,8 @@
   (``G/(G-1) (N-1)/(N-K)``, K counting all dummies); tested equal to ``twfe``.
 * :func:`fit_ar1` / :func:`analytic_se` - AR(1) error model from the pre-period variogram and the
   exact variance of the TWFE estimator for a given design under that model.
+* :func:`with_planned`, :func:`dose_value`, :func:`base_total` - planned (not yet published)
+  periods, EUR per resident and persons of the funded units.
 """
 
 from __future__ import annotations
@@ -384,3 +386,78 @@ def analytic_se(moments, s2: float | np.ndarray, rho: float | np.ndarray,
     var = np.atleast_1d(np.asarray(s2, dtype=float)) * (powk @ W)
     se = np.sqrt(np.maximum(var, 0.0)) / moments[2]
     return float(se[0]) if np.ndim(rho) == 0 else se
+
+
+# -- the actual design: planned periods, dose and base ------------------------------------------
+def with_planned(design: Design, planned) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Rows (unit code, time) of the actual design: the observed rows plus, for every unit with
+    values, the planned periods it has no row for. Returns (uc, t, all periods, new periods)."""
+    if planned is None or len(planned) == 0:
+        return design.uc, design.t, design.periods, np.array([])
+    try:
+        pl = np.unique(np.asarray(list(planned), dtype=float))
+    except (TypeError, ValueError) as exc:
+        raise DataValidationError([Problem(column=None, value=planned, expected="planned_periods as numbers "
+                                           "(years)")], what="minimum_detectable_effect") from exc
+    units = np.unique(design.uc)
+    have = set(zip(design.uc.tolist(), design.t.tolist(), strict=True))
+    add = [(u, t) for t in pl for u in units if (u, t) not in have]
+    new = np.setdiff1d(pl, design.periods)
+    if not add:
+        return design.uc, design.t, design.periods, new
+    au, at = (np.array(v) for v in zip(*add, strict=True))
+    return (np.r_[design.uc, au], np.r_[design.t, at.astype(float)], np.union1d(design.periods, pl), new)
+
+
+def dose_value(panel, design, dose, unit, time, first_year) -> float | None:
+    if dose is None:
+        return None
+    if not isinstance(dose, str):
+        val = float(dose)
+    else:
+        _prep.require_columns(panel, {"dose": dose}, what="minimum_detectable_effect")
+        _prep.require_numeric(panel, [dose], what="minimum_detectable_effect")
+        tnum, _ = _prep.time_index(panel[time])
+        codes = pd.Index(design.units).get_indexer(panel[unit])
+        g = design.cohort[codes]
+        v = _prep.as_float(panel[dose])
+        sel = (g > 0) & (tnum.to_numpy() >= g) & (v > 0)
+        if not sel.any():
+            raise DataValidationError([Problem(column=dose, expected="EUR per resident > 0 in the funded "
+                                               "units' funded years")], what="minimum_detectable_effect")
+        val = float(np.mean(v[sel]))
+    if not val > 0:
+        raise DataValidationError([Problem(column=None, value=dose, expected="a dose > 0 (EUR per resident)")],
+                                  what="minimum_detectable_effect")
+    return val
+
+
+def base_total(panel, design, base, unit, time, funded) -> tuple[float | None, list]:
+    """Sum over funded units of the mean base in their funded years (else the latest year with a
+    value); returns (total, notes). Units without any base value are left out and named."""
+    if base is None:
+        return None, []
+    _prep.require_columns(panel, {"base": base}, what="minimum_detectable_effect")
+    _prep.require_numeric(panel, [base], what="minimum_detectable_effect")
+    tnum = _prep.time_index(panel[time])[0].to_numpy()
+    codes = pd.Index(design.units).get_indexer(panel[unit])
+    g = design.cohort[codes]
+    v = _prep.as_float(panel[base])
+    ok = ~np.isnan(v)
+    sel = (g > 0) & (tnum >= g) & ok
+    per_unit = pd.Series(v[sel]).groupby(codes[sel]).mean()
+    notes = []
+    later = np.setdiff1d(funded, per_unit.index.to_numpy())
+    if len(later):   # no value in the funded years: the latest year with a value
+        last = pd.DataFrame({"c": codes[ok], "t": tnum[ok], "v": v[ok]}).sort_values("t").groupby("c")["v"].last()
+        fill = last.reindex(later).dropna()
+        per_unit = pd.concat([per_unit, fill])
+        if len(fill):
+            notes.append(("power.note_base_latest", {"n": len(fill)}))
+    none = np.setdiff1d(funded, per_unit.index.to_numpy())
+    if len(none) == len(funded):
+        raise DataValidationError([Problem(column=base, expected="a base value (persons) for the funded units")],
+                                  what="minimum_detectable_effect")
+    if len(none):
+        notes.append(("power.note_base_missing", {"n": len(none), "ids": ", ".join(map(str, design.units[none]))}))
+    return float(per_unit.reindex(np.setdiff1d(funded, none)).sum()), notes

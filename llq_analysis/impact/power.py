@@ -292,7 +292,7 @@ def minimum_detectable_effect(panel: pd.DataFrame, *, outcome: str, unit: str, t
 
     design = eng.prepare_design(panel, outcome=outcome, unit=unit, time=time, treated=treated,
                                 first_year=first_year, strata=strata)
-    uc_a, t_a, periods_all, planned_new = _with_planned(design, planned_periods)
+    uc_a, t_a, periods_all, planned_new = eng.with_planned(design, planned_periods)
     g_a = design.cohort[uc_a]
     d_act = ((g_a > 0) & (t_a >= g_a)).astype(float)
     n_post = np.array([(periods_all >= g).sum() if g > 0 else 0 for g in design.cohort])
@@ -389,8 +389,8 @@ def minimum_detectable_effect(panel: pd.DataFrame, *, outcome: str, unit: str, t
         pw = stats.t.cdf(z - crit, G - 1) + stats.t.cdf(-z - crit, G - 1)
         curve = pd.DataFrame({"effect": grid, "power": pw, "mc_se": np.nan})
         res_se, n_obs, n_units, nd = se_act, int(len(t_a)), int(G), None
-    dose_val = _dose(panel, design, dose, unit, time, first_year)
-    base_total, base_notes = _base_total(panel, design, base, unit, time, funded)
+    dose_val = eng.dose_value(panel, design, dose, unit, time, first_year)
+    base_total, base_notes = eng.base_total(panel, design, base, unit, time, funded)
     notes.extend(base_notes)
     dtab = pd.DataFrame({unit: design.units[funded], "first_year": design.cohort[funded],
                          "observed_post_periods": n_post[funded], "placebo_first_period": pc[funded]})
@@ -405,26 +405,6 @@ def minimum_detectable_effect(panel: pd.DataFrame, *, outcome: str, unit: str, t
         fingerprint=data_fingerprint(panel, cols), provenance=data_provenance(panel, [outcome]))
 
 
-def _with_planned(design: eng.Design, planned) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Rows (unit code, time) of the actual design: the observed rows plus, for every unit with
-    values, the planned periods it has no row for. Returns (uc, t, all periods, new periods)."""
-    if planned is None or len(planned) == 0:
-        return design.uc, design.t, design.periods, np.array([])
-    try:
-        pl = np.unique(np.asarray(list(planned), dtype=float))
-    except (TypeError, ValueError) as exc:
-        raise DataValidationError([Problem(column=None, value=planned, expected="planned_periods as numbers "
-                                           "(years)")], what="minimum_detectable_effect") from exc
-    units = np.unique(design.uc)
-    have = set(zip(design.uc.tolist(), design.t.tolist(), strict=True))
-    add = [(u, t) for t in pl for u in units if (u, t) not in have]
-    new = np.setdiff1d(pl, design.periods)
-    if not add:
-        return design.uc, design.t, design.periods, new
-    au, at = (np.array(v) for v in zip(*add, strict=True))
-    return (np.r_[design.uc, au], np.r_[design.t, at.astype(float)], np.union1d(design.periods, pl), new)
-
-
 def power_curve(panel: pd.DataFrame, *, effects: Sequence[float] | None = None, **kwargs) -> PowerResult:
     """Power at each effect size in ``effects`` (outcome units, signed) for the actual design.
 
@@ -432,61 +412,3 @@ def power_curve(panel: pd.DataFrame, *, effects: Sequence[float] | None = None, 
     ``result.curve`` (``effect``, ``power``, ``mc_se``) and drawn by ``result.plot()``.
     """
     return minimum_detectable_effect(panel, effects=effects, **kwargs)
-
-
-def _dose(panel, design, dose, unit, time, first_year) -> float | None:
-    if dose is None:
-        return None
-    if not isinstance(dose, str):
-        val = float(dose)
-    else:
-        from . import _prep
-
-        _prep.require_columns(panel, {"dose": dose}, what="minimum_detectable_effect")
-        _prep.require_numeric(panel, [dose], what="minimum_detectable_effect")
-        tnum, _ = _prep.time_index(panel[time])
-        codes = pd.Index(design.units).get_indexer(panel[unit])
-        g = design.cohort[codes]
-        v = _prep.as_float(panel[dose])
-        sel = (g > 0) & (tnum.to_numpy() >= g) & (v > 0)
-        if not sel.any():
-            raise DataValidationError([Problem(column=dose, expected="EUR per resident > 0 in the funded "
-                                               "units' funded years")], what="minimum_detectable_effect")
-        val = float(np.mean(v[sel]))
-    if not val > 0:
-        raise DataValidationError([Problem(column=None, value=dose, expected="a dose > 0 (EUR per resident)")],
-                                  what="minimum_detectable_effect")
-    return val
-
-
-def _base_total(panel, design, base, unit, time, funded) -> tuple[float | None, list]:
-    """Sum over funded units of the mean base in their funded years (else the latest year with a
-    value); returns (total, notes). Units without any base value are left out and named."""
-    if base is None:
-        return None, []
-    from . import _prep
-
-    _prep.require_columns(panel, {"base": base}, what="minimum_detectable_effect")
-    _prep.require_numeric(panel, [base], what="minimum_detectable_effect")
-    tnum = _prep.time_index(panel[time])[0].to_numpy()
-    codes = pd.Index(design.units).get_indexer(panel[unit])
-    g = design.cohort[codes]
-    v = _prep.as_float(panel[base])
-    ok = ~np.isnan(v)
-    sel = (g > 0) & (tnum >= g) & ok
-    per_unit = pd.Series(v[sel]).groupby(codes[sel]).mean()
-    notes = []
-    later = np.setdiff1d(funded, per_unit.index.to_numpy())
-    if len(later):   # no value in the funded years: the latest year with a value
-        last = pd.DataFrame({"c": codes[ok], "t": tnum[ok], "v": v[ok]}).sort_values("t").groupby("c")["v"].last()
-        fill = last.reindex(later).dropna()
-        per_unit = pd.concat([per_unit, fill])
-        if len(fill):
-            notes.append(("power.note_base_latest", {"n": len(fill)}))
-    none = np.setdiff1d(funded, per_unit.index.to_numpy())
-    if len(none) == len(funded):
-        raise DataValidationError([Problem(column=base, expected="a base value (persons) for the funded units")],
-                                  what="minimum_detectable_effect")
-    if len(none):
-        notes.append(("power.note_base_missing", {"n": len(none), "ids": ", ".join(map(str, design.units[none]))}))
-    return float(per_unit.reindex(np.setdiff1d(funded, none)).sum()), notes
