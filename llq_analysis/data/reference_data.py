@@ -7,7 +7,8 @@ importer) and the domain tables in ``data/sources/``:
 * ``panel.csv`` - the **published** panel 2005-2024 (:mod:`.published`), ``panel_sources.csv`` -
   where each published value was read (file, sheet, indicator block, row, column);
 * ``demo_panel.csv`` - the **simulated** demo panel (seed ``simulate.DEFAULT_SEED``);
-* ``funding.csv``, ``programme_area_map.csv`` and ``README.md`` (dictionary from the schema).
+* ``funding.csv``, ``programme_area_map.csv`` and ``README.md`` (dictionary from the schema);
+* ``boundaries.geojson`` and ``neighbours.csv`` (:mod:`.boundaries`, when the ``geo`` extra is there).
 
 A test rebuilds everything in memory and checks that the files are identical.
 """
@@ -104,7 +105,22 @@ def write_all(data_dir: Path | None = None) -> list[Path]:
     for name in TABLES:
         written.append(write_text_atomic(csv_text(tables[name]), data_dir / f"{name}.csv"))
     written.append(write_text_atomic(readme_text(tables), data_dir / "README.md"))
+    written += _boundaries(data_dir)
     return written
+
+
+def _boundaries(data_dir: Path) -> list[Path]:
+    """Rebuild boundaries.geojson and neighbours.csv when the ``geo`` extra is installed; the
+    committed files are used otherwise (say so, do not fail: maps need matplotlib only)."""
+    from .boundaries import build_boundaries
+
+    try:
+        build_boundaries(data_dir / "boundaries.geojson")
+    except ImportError as exc:
+        print(f"boundaries.geojson / neighbours.csv kept as committed ({exc}); "
+              "`pip install -e '.[geo]'` to rebuild them")
+        return []
+    return [data_dir / "boundaries.geojson", data_dir / "neighbours.csv"]
 
 
 if __name__ == "__main__":  # pragma: no cover
