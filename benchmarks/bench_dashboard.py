@@ -3,11 +3,13 @@
 Prints (no assertions): the explorer's build time in a fresh process (the kernel's share of the
 first render), the recompute after a slider change without and with the chart, and - unless
 ``--no-browser`` or chromium is missing - the first render and the key press -> updated numbers
-latency of ``llq app`` in Debian chromium, cold (kernel started on request) and preheated
-(``--preheat 1``). The machine's load average is printed with every figure: on a shared 2-core
-machine it dominates the absolute numbers.
+latency of ``llq app`` in Debian chromium: page open -> first slider usable (its handle rendered
+and the amounts shown), median of ``--runs`` fresh browser contexts, preheated (``--preheat 1``,
+the default) and cold (``--preheat 0``), with the browser's timestamps (HTML received, DOM ready)
+and the seconds from SIGTERM to ``llq`` until it exited with Voila and its kernels. The machine's
+load average is printed with every figure: on a shared 2-core machine it dominates the numbers.
 
-    .venv/bin/python benchmarks/bench_dashboard.py [--no-browser] [--moves 20]
+    .venv/bin/python benchmarks/bench_dashboard.py [--no-browser] [--moves 20] [--runs 3]
 """
 
 from __future__ import annotations
@@ -34,10 +36,16 @@ def _load() -> str:
 
 
 def in_process(n: int = 15) -> None:
-    vals = [float(subprocess.run([sys.executable, "-c", BUILD], capture_output=True, text=True, check=True,
-                                 cwd=ROOT).stdout) for _ in range(3)]
-    print(f"explorer build, fresh process (imports + data + first recompute), median of 3: "
-          f"{statistics.median(vals):6.2f} s  ({_load()})")
+    from llq_analysis.outputs.dashboard import app_env
+
+    envs = {"as the shell sets it": dict(os.environ), "as llq app sets it for its kernels": app_env()}
+    if envs["as the shell sets it"] == envs["as llq app sets it for its kernels"]:
+        envs = {"": envs["as the shell sets it"]}
+    for label, env in envs.items():  # PYTHONDONTWRITEBYTECODE=1: every process compiles from source
+        vals = [float(subprocess.run([sys.executable, "-c", BUILD], capture_output=True, text=True, check=True,
+                                     cwd=ROOT, env=env).stdout) for _ in range(3)]
+        print(f"explorer build, fresh process (imports + data + first recompute){', env ' + label if label else ''}, "
+              f"median of 3: {statistics.median(vals):6.2f} s  ({_load()})")
     from llq_analysis.outputs.dashboard import ScenarioExplorer
 
     ex = ScenarioExplorer(chart=False)
