@@ -58,6 +58,11 @@ _API: dict[str, str] = {
     "power_curve": "impact.power",
     "shrink_rates": "impact.shrinkage",
     "EffectResult": "impact.results",
+    # findings on published data (report Part A)
+    "targeting_findings": "impact.targeting",
+    "participation_findings": "impact.findings",
+    "poverty_findings": "impact.findings",
+    "detectable_effects": "impact.findings",
     # before / after
     "compare_before_after": "impact.before_after",
     "write_overview": "outputs.overview",
