@@ -326,7 +326,7 @@ def test_need_index_matches_an_independent_z_score_computation(bundled):
     from scipy.stats import zscore
 
     _, p, _ = bundled
-    ni = need_index(p)
+    ni = need_index(p, shrink=None)  # raw rates (the default shrinks them: tests/test_need_shrinkage.py)
     assert ni.attrs["indicator_years"] == {"sgb2_rate": 2024, "sgb2_rate_u15": 2024, "unemployment_rate": 2024,
                                            "turnout_buergerschaft": 2023}
     p24 = p[p["year"] == 2024].set_index("quartier_id")
@@ -335,7 +335,7 @@ def test_need_index_matches_an_independent_z_score_computation(bundled):
             + zscore(p24["unemployment_rate"], ddof=1) - zscore(p23["turnout_buergerschaft"], ddof=1)) / 4
     np.testing.assert_allclose(ni.reindex(p24.index).to_numpy(), np.asarray(want), rtol=0, atol=1e-12)
     # within-city standardisation has mean 0 in each city
-    nc = need_index(p, standardise="city")
+    nc = need_index(p, standardise="city", shrink=None)
     city = p24["city"].reindex(nc.index)
     assert abs(nc[city == "Bremerhaven"].mean()) < 1e-12 and abs(nc[city == "Bremen"].mean()) < 1e-12
 
@@ -350,7 +350,7 @@ def test_need_index_leaves_quartiers_without_residents_out():
 def test_rule_need_hand_computed():
     q = synth_quartiers(pops_hb=(1000, 1000, 1000, 1000), pops_bhv=(1000, 1000))
     p = synth_panel(q, {"sgb2_rate": [10.0, 20.0, 30.0, 40.0, 10.0, 30.0]})
-    need = {"indicators": {"sgb2_rate": 1}}
+    need = {"indicators": {"sgb2_rate": 1}, "shrink": "none"}  # raw rates, hand-computable
     # z-scores over all 6: mean 23.333, sd 12.1106; positive part only for 30 and 40
     x = np.array([10, 20, 30, 40, 10, 30.0])
     z = (x - x.mean()) / x.std(ddof=1)

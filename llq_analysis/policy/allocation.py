@@ -41,7 +41,7 @@ import pandas as pd
 
 from ..errors import InfeasibleAllocationError, ScenarioError
 from .budget import _cents, _city_cents, _round_capped, _strand_cents, largest_remainder
-from .need import _need_array, need_index
+from .need import _need_array, _shrink_of, need_index
 from .prepared import PreparedPanel, _column_at, _pcol, _year_rows, prepare_panel
 from .scenario_tree import (
     CITIES,
@@ -152,7 +152,8 @@ def _geo(scenario: Scenario, quartiers: pd.DataFrame, panel: pd.DataFrame | None
         ni = scenario.tree.get("need_index") or {}
         ind = {k: float(_v(w)) for k, w in (ni.get("indicators") or DEFAULT_NEED_INDICATORS).items()}
         need, _ = _need_array(panel, ids, city, year=int(yr if ni.get("year") is None else ni["year"]),
-                              indicators=ind, standardise=ni.get("standardise", "all"), rows=rows)
+                              indicators=ind, standardise=ni.get("standardise", "all"), rows=rows,
+                              shrink=_shrink_of(ni))
     else:
         if q_pop is None:
             raise ScenarioError("quartiers: column 'population' missing (or pass panel=)")

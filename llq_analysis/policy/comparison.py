@@ -185,8 +185,10 @@ def compare_scenarios(scenarios: Sequence[Any] | Mapping[str, Any], quartiers: p
     from .scenario_tree import DEFAULT_NEED_INDICATORS, _v
 
     ind = {k: float(_v(w)) for k, w in (ni.get("indicators") or DEFAULT_NEED_INDICATORS).items()}
+    from .need import _shrink_of
+
     need, _ = _need_array(panel, ids, cityq, year=int(ni.get("year") or yr), indicators=ind,
-                          standardise=ni.get("standardise", "all"))
+                          standardise=ni.get("standardise", "all"), shrink=_shrink_of(ni))
     base = _panel_base(panel, yr, [])
     pop = pd.Series(base.pop, index=base.ids).reindex(ids).to_numpy()
     money, qrows, targ = [], [], []

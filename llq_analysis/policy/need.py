@@ -14,23 +14,59 @@ from .scenario_tree import DEFAULT_NEED_INDICATORS, _v
 __all__ = ["need_index"]
 
 
+def _shrink_of(need_section) -> str | None:
+    """The ``need_index.shrink`` setting of a scenario: ``"beta_binomial"`` (default) or None."""
+    v = (need_section or {}).get("shrink", "beta_binomial")
+    v = getattr(v, "get", lambda k, d=None: v)("value", v) if isinstance(v, dict) else v
+    return None if v in (None, "none") else str(v)
+
+
 def _need_array(panel: pd.DataFrame, ids: np.ndarray, city: np.ndarray | None, *, year: int,
                 indicators: Mapping[str, float], standardise: str, id_col: str = "quartier_id",
-                year_col: str = "year", rows: tuple | None = None) -> tuple[np.ndarray, dict[str, int]]:
-    """The need index aligned to ``ids`` (see :func:`need_index`) and the year used per indicator."""
+                year_col: str = "year", rows: tuple | None = None,
+                shrink: str | None = "beta_binomial") -> tuple[np.ndarray, dict[str, int]]:
+    """The need index aligned to ``ids`` (see :func:`need_index`) and the year used per indicator
+    (``used["_shrinkage"]`` says which rates were shrunk with which base)."""
     if isinstance(panel, PreparedPanel):
         key = ("need", _ids_key(ids), None if city is None else _ids_key(city), int(year),
-               tuple((k, float(v)) for k, v in indicators.items()), standardise, id_col, year_col)
+               tuple((k, float(v)) for k, v in indicators.items()), standardise, id_col, year_col, shrink)
         return panel.memo(key, lambda: _need_array_impl(panel, ids, city, year=year, indicators=indicators,
                                                         standardise=standardise, id_col=id_col,
-                                                        year_col=year_col, rows=rows))
+                                                        year_col=year_col, rows=rows, shrink=shrink))
     return _need_array_impl(panel, ids, city, year=year, indicators=indicators, standardise=standardise,
-                            id_col=id_col, year_col=year_col, rows=rows)
+                            id_col=id_col, year_col=year_col, rows=rows, shrink=shrink)
+
+
+def _shrink_column(panel, col: str, x: np.ndarray, years, tgt, n: int, year: int, city) -> tuple[np.ndarray, dict]:
+    """Empirical-Bayes shrinkage of one rate toward its city mean (:func:`llq_analysis.shrink_rates`);
+    the base is the rate's own base population, else residents (stated), else none (raw kept)."""
+    from ..impact.shrinkage import DEFAULT_BASES, shrink_rates
+
+    base_col = DEFAULT_BASES.get(col)
+    b = None
+    for cand in (base_col, "population"):
+        if cand and cand in panel.columns:
+            try:
+                vals, _ = _column_at(panel, cand, years, tgt, n, year, latest=True)
+            except ValueError:  # not published up to this year
+                continue
+            if np.isfinite(vals).any():
+                b, base_col = np.where(vals > 0, vals, np.nan), cand
+                break
+    if b is None or col not in DEFAULT_BASES:
+        return x, {"shrunk": False, "reason": "no base population for this rate"}
+    group = np.asarray(city, dtype=object) if city is not None else np.full(n, "all", dtype=object)
+    res = shrink_rates(pd.DataFrame({"rate": x, "base": b, "group": group}), rate="rate", base="base",
+                       group="group", method="beta_binomial", missing="raw")
+    return res.frame["rate_shrunk"].to_numpy(dtype=float), {
+        "shrunk": True, "base": base_col, "approximate_base": base_col != DEFAULT_BASES[col],
+        "notes": list(res.warnings)}
 
 
 def _need_array_impl(panel: Any, ids: np.ndarray, city: np.ndarray | None, *, year: int,
                      indicators: Mapping[str, float], standardise: str, id_col: str,
-                     year_col: str, rows: tuple | None) -> tuple[np.ndarray, dict[str, int]]:
+                     year_col: str, rows: tuple | None,
+                     shrink: str | None = "beta_binomial") -> tuple[np.ndarray, dict[str, int]]:
     need_cols = [id_col, year_col, *indicators] + (["city"] if standardise == "city" and city is None else [])
     missing_cols = [c for c in need_cols if c not in panel.columns]
     if missing_cols:
@@ -46,6 +82,22 @@ def _need_array_impl(panel: Any, ids: np.ndarray, city: np.ndarray | None, *, ye
     x = np.empty((n, len(indicators)))
     for j, col in enumerate(indicators):
         x[:, j], used[col] = _column_at(panel, col, years, tgt, n, year, latest=True)
+    if standardise == "city" and city is None or shrink:
+        if city is None and "city" in panel.columns:
+            c_all = pd.DataFrame({"quartier_id": _pcol(panel, id_col, text=True),
+                                  "city": _pcol(panel, "city", text=True)}).drop_duplicates("quartier_id")
+            city = pd.Series(c_all["city"].to_numpy(), index=c_all["quartier_id"].to_numpy()) \
+                .reindex(ids).to_numpy()
+    if shrink:
+        if shrink != "beta_binomial":
+            raise ValueError(f"shrink must be 'beta_binomial' or None, got {shrink!r}")
+        info = {}
+        for j, col in enumerate(indicators):
+            ok = np.isfinite(x[:, j])
+            if ok.sum() >= 3:
+                x[:, j], info[col] = _shrink_column(panel, col, x[:, j], years, tgt, n,
+                                                    used[col] or year, city)
+        used["_shrinkage"] = info  # type: ignore[assignment]
     if "population" in panel.columns:
         pop, _ = _column_at(panel, "population", years, tgt, n, year)
         x[~(pop > 0)] = np.nan  # no residents (or no population row): rates undefined
@@ -75,7 +127,8 @@ def _need_array_impl(panel: Any, ids: np.ndarray, city: np.ndarray | None, *, ye
 
 def need_index(panel: pd.DataFrame, *, year: int | None = None,
                indicators: Mapping[str, float] | None = None, standardise: str = "all",
-               id_col: str = "quartier_id", year_col: str = "year") -> pd.Series:
+               id_col: str = "quartier_id", year_col: str = "year",
+               shrink: str | None = "beta_binomial") -> pd.Series:
     """Need index per quartier: weighted mean of z-standardised indicators (higher = more need).
 
     Built like Bremen's *Monitoring Soziale Stadtentwicklung* (Senate decision of 20.09.2016;
@@ -95,6 +148,10 @@ def need_index(panel: pd.DataFrame, *, year: int | None = None,
         exists only in election years) use their latest year <= ``year`` with values.
     indicators : indicator -> weight (negative: a *low* value means need)
     standardise : ``"all"`` (z-scores across both cities) or ``"city"`` (within each city)
+    shrink : ``"beta_binomial"`` (default): rates (SGB II, unemployment, turnout) are first shrunk
+        toward their city mean by empirical Bayes (:func:`llq_analysis.shrink_rates`), so that small
+        Ortsteile with noisy rates do not top the ranking; the base is the rate's base population,
+        or residents where that is not published (stated in ``attrs["shrinkage"]``); None = raw rates.
 
     Returns
     -------
@@ -112,8 +169,11 @@ def need_index(panel: pd.DataFrame, *, year: int | None = None,
     yr = int(np.nanmax(_pcol(panel, year_col))) if year is None else int(year)
     ids = pd.unique(_pcol(panel, id_col, text=True))
     idx, used = _need_array(panel, ids, None, year=yr, indicators=ind, standardise=standardise,
-                            id_col=id_col, year_col=year_col)
+                            id_col=id_col, year_col=year_col, shrink=shrink)
+    used = dict(used)
+    shrinkage = used.pop("_shrinkage", None)
     res = pd.Series(idx, index=pd.Index(ids, name=id_col), name="need_index")
     res.attrs = {"weights": ind, "indicator_years": used, "year": yr, "standardise": standardise,
+                 "shrinkage": {"method": shrink, "group": "city", "indicators": shrinkage} if shrink else None,
                  "missing": [q for q, v in zip(ids, idx, strict=True) if np.isnan(v)]}
     return res

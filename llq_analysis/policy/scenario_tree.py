@@ -36,7 +36,7 @@ STRAND_KEYS = ("label", "share", "rule", "amounts", "eligibility", "floor_eur", 
                "cap_eur_per_capita", "floors", "caps", "base_share", "base_rule",
                "need_transform", "per_capita", "note", "source")
 ELIGIBILITY_KEYS = ("top_k", "min_index", "quartiers", "min_population")
-NEED_KEYS = ("indicators", "year", "standardise")
+NEED_KEYS = ("indicators", "year", "standardise", "shrink")
 PARAM_KEYS = ("value", "unit", "source", "illustrative", "note")
 _FREE = "free"  # marker: keys at this level are names (strands, quartiers, indicators)
 _SHARE_TOL = 1e-9

@@ -174,6 +174,9 @@ def _validate_tree(tree: Mapping, known: Mapping[str, str] | None) -> list[str]:
                     out.append("need_index.indicators: all weights are 0")
             if ni.get("standardise", "all") not in ("all", "city"):
                 out.append(f"need_index.standardise: expected 'all' or 'city', found {ni.get('standardise')!r}")
+            if ni.get("shrink", "beta_binomial") not in ("beta_binomial", None, "none"):
+                out.append("need_index.shrink: expected 'beta_binomial' (default: small-area rates shrunk "
+                           f"toward the city mean) or 'none', found {ni.get('shrink')!r}")
     cities = tree.get("cities")
     if not isinstance(cities, Mapping):
         out.append("cities: missing (expected the strands of Bremen and Bremerhaven)")
