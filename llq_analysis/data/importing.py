@@ -19,7 +19,6 @@ Reading the exports themselves is :mod:`llq_analysis.data.official`.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -30,16 +29,9 @@ from ..errors import DataValidationError, Problem
 from . import schema
 from .loaders import read_panel, table_problems, validate_panel
 from .official import (
-    _EXPECTED_NUMBER,
-    _MARK_ALIASES,
-    _SPACES,
-    _YEAR_LABEL_RX,
     FLAGS,
     MARK_SUFFIX,
     MARKS,
-    _number,
-    _split_flag,
-    _text,
     mark_reason,
     parse_german_number,
     read_official_table,
@@ -48,216 +40,21 @@ from .official import (
 __all__ = ["build_panel", "load_mapping", "check_panel", "read_panel", "read_official_table",
            "parse_german_number", "mark_reason", "MARKS", "FLAGS", "MARK_SUFFIX"]
 
-from .mapping import _file_config, _suggest, load_mapping, parse_years, year_kept  # noqa: E402,F401
+from .mapping import (  # noqa: E402,F401  (_records and friends: applying one file's mapping)
+    _file_config,
+    _missing_prov,
+    _records,
+    _suggest,
+    _user_prov,
+    load_mapping,
+    parse_years,
+    year_kept,
+)
+from .official_cells import _value  # noqa: E402,F401
 from .programme_columns import _derive_llq, _funding_for  # noqa: E402
-from .quartier_index import _code_key, _key, _QuartierIndex, _year_of  # noqa: E402
+from .quartier_index import _QuartierIndex  # noqa: E402
 
 # ============================================================================ building the panel
-
-
-def _value(df: pd.DataFrame, i: int, col: str) -> tuple[float, str | None, str | None]:
-    """``(value, mark_or_flag, bad_text)`` of cell (i, col); bad_text is set when not a number."""
-    s = df[col]
-    mark = df[col + MARK_SUFFIX].iat[i] if col + MARK_SUFFIX in df.columns else None
-    mark = None if mark is None or pd.isna(mark) else str(mark)
-    v = s.iat[i]
-    if pd.api.types.is_numeric_dtype(s.dtype):
-        return (float("nan") if pd.isna(v) else float(v)), mark, None
-    if v is None or pd.isna(v) or not str(v).strip():
-        return float("nan"), None, None
-    t = re.sub(r"\s+", " ", str(v).translate(_SPACES)).strip()
-    m = _MARK_ALIASES.get(t, t)
-    if m in MARKS:
-        return float("nan"), m, None
-    core, flag = _split_flag(t)
-    got = _number(core, ",") or _number(core, ".")
-    if got is None:
-        return float("nan"), None, t
-    return got[0], flag, None
-
-
-def _user_prov(file: Path, mark: str | None, cfg: dict | None = None, what: str | None = None) -> str:
-    flag = f" ({mark}: {mark_reason(mark)})" if mark else ""
-    if cfg and cfg.get("publisher"):
-        return f"published: {cfg['publisher']}, {cfg['table']}, {what or file.name}{flag}"
-    return f"user: {file.name}{flag}"
-
-
-def _missing_prov(file: Path, mark: str | None, cfg: dict | None = None, what: str | None = None) -> str:
-    if mark is None:
-        return "missing"
-    src = f"{cfg['publisher']}, {cfg['table']}, {what}" if cfg and cfg.get("publisher") else file.name
-    return f"missing: '{mark}' {mark_reason(mark)} ({src})"
-
-
-def _keep_row(df: pd.DataFrame, i: int, filters: dict) -> bool:
-    for col, want in filters.items():
-        wants = {_text(w) for w in (want if isinstance(want, list) else [want])}
-        v = df[col].iat[i]
-        if pd.isna(v) or _text(v) not in wants:
-            return False
-    return True
-
-
-def _records(df: pd.DataFrame, path: Path, cfg: dict, index: _QuartierIndex, excluded: list) -> tuple[
-        list[dict], list[Problem]]:
-    """One record per (source row, year): quartier_id, year, {indicator: (value, prov, line, col, cell)}."""
-    file = str(path)
-    problems: list[Problem] = []
-    cols = [c for c in df.columns if not c.endswith(MARK_SUFFIX)]
-    # pandas copies attrs on every column access: keep them aside, work on a frame without them
-    attrs = df.attrs
-    df = df.copy(deep=False)
-    df.attrs = {}
-
-    def need_col(key, c=None) -> str | None:
-        c = cfg.get(key) if c is None else c
-        if c is not None and c not in df.columns:
-            problems.append(Problem(key, f"a column of the file (columns: {cols}){_suggest(c, cols)}",
-                                    c, file=file))
-            return None
-        return c
-
-    qcol, ccol = need_col("quartier_column"), need_col("quartier_code_column")
-    if ("quartier_column" in cfg) == ("quartier_code_column" in cfg):
-        problems.append(Problem("quartier_column", "exactly one of `quartier_column` (names) or "
-                                "`quartier_code_column` (codes) in the mapping", None, file=file))
-    wide = bool(cfg.get("years_in_columns"))
-    n_year = sum(k in cfg for k in ("year_column", "year")) + wide
-    if n_year != 1:
-        problems.append(Problem("year", "exactly one of `year_column`, `year` or `years_in_columns: true` "
-                                "in the mapping", None, file=file))
-    ycol = need_col("year_column")
-    filters = cfg.get("filter_rows") or {}
-    for c in filters:
-        need_col("filter_rows", c)
-    years_spec = parse_years(cfg.get("years"))
-    # indicator -> [(file column, fixed year or None)]
-    targets: list[tuple[str, str, int | None]] = []
-    if wide:
-        if "indicator" not in cfg or "indicators" in cfg:
-            problems.append(Problem("indicator", "with `years_in_columns: true`, one `indicator:` "
-                                    "(the panel column the year columns hold) and no `indicators:`",
-                                    cfg.get("indicators"), file=file))
-        yc = cfg.get("year_columns")
-        if yc is None:
-            found = [(c, _year_of(_YEAR_LABEL_RX.fullmatch(c).group(1))) for c in cols
-                     if _YEAR_LABEL_RX.fullmatch(c)]
-            if not found:
-                problems.append(Problem("year_columns", f"columns named by a year (found columns {cols})",
-                                        None, file=file))
-        else:
-            items = yc.items() if isinstance(yc, dict) else [(c, None) for c in yc]
-            found = []
-            for c, y in items:
-                if c not in df.columns:
-                    problems.append(Problem("year_columns", f"a column of the file (columns: {cols})"
-                                            f"{_suggest(c, cols)}", c, file=file))
-                    continue
-                y = y if y is not None else _year_of(_YEAR_LABEL_RX.fullmatch(str(c)).group(1)) \
-                    if _YEAR_LABEL_RX.fullmatch(str(c)) else None
-                if y is None:
-                    problems.append(Problem("year_columns", "a column label holding a year, or a mapping "
-                                            "column -> year", c, file=file))
-                    continue
-                found.append((c, y))
-        targets = [(cfg.get("indicator"), c, y) for c, y in found if year_kept(y, years_spec)]
-    else:
-        for ind, c in (cfg.get("indicators") or {}).items():
-            if c not in df.columns:
-                problems.append(Problem(f"indicators.{ind}", f"a column of the file (columns: {cols})"
-                                        f"{_suggest(c, cols)}", c, file=file))
-            else:
-                targets.append((ind, c, cfg.get("year")))
-        if not cfg.get("indicators"):
-            problems.append(Problem("indicators", "at least one `indicators:` entry (panel indicator: "
-                                    "file column)", None, file=file))
-    if problems:
-        return [], problems
-
-    lines = attrs.get("source_lines") or tuple(range(2, len(df) + 2))
-    letters = attrs.get("source_columns") or {}
-    sheet, block = attrs.get("sheet"), attrs.get("block")
-    city = cfg.get("city")
-    prefixes = cfg.get("code_prefixes") or {}
-    explicit_raw = cfg.get("quartiers") or {}
-    # entries naming an unknown quartier_id are reported below and not used for the lookup
-    explicit = {(_code_key(k) if ccol else _key(k)): str(v) for k, v in explicit_raw.items()
-                if str(v) in index.city_of}
-    for k, v in explicit_raw.items():
-        if str(v) not in index.city_of:
-            problems.append(Problem(f"quartiers.{k}", f"a known quartier_id{_suggest(v, index.city_of)}",
-                                    v, file=str(cfg.get("_mapping_file") or file)))
-    excl = {_key(x) for x in cfg.get("exclude_rows") or []}
-    excl_rx = [re.compile(str(x), re.IGNORECASE) for x in cfg.get("exclude_rows_regex") or []]
-    name_col = ccol or qcol
-    unknown_seen: set[str] = set()
-    # with codes, exclude_rows also looks at the text columns (the name next to the code)
-    text_cols = [c for c in cols if c != name_col and not pd.api.types.is_numeric_dtype(df[c].dtype)]
-    n_filtered = 0
-    out = []
-    for i in range(len(df)):
-        line = int(lines[i])
-        if filters and not _keep_row(df, i, filters):
-            n_filtered += 1
-            continue
-        name = df[name_col].iat[i]
-        empty = name is None or pd.isna(name) or not str(name).strip()
-        name_t = "" if empty else _text(name)
-        labels = ([name_t] if not empty else []) + (
-            [_text(df[c].iat[i]) for c in text_cols if not pd.isna(df[c].iat[i])] if ccol else [])
-        hit = next((t for t in labels if _key(t) in excl or any(rx.search(t) for rx in excl_rx)), None)
-        if hit is not None:
-            excluded.append({"file": file, "line": line, "name": hit})
-            continue
-        if empty:
-            problems.append(Problem(name_col, "a quartier name or code (the cell is empty)", None,
-                                    line=line, file=file))
-            continue
-        row_city, lookup = city, name_t
-        if ccol and prefixes:
-            pre = next((p for p in sorted(prefixes, key=len, reverse=True) if name_t.startswith(p)), None)
-            if pre is None:
-                problems.append(Problem(name_col, f"a code starting with one of {sorted(prefixes)} "
-                                        "(`code_prefixes:` in the mapping)", name_t, line=line, file=file))
-                continue
-            row_city, lookup = prefixes[pre], name_t[len(pre):]
-        qid, expected = index.resolve(lookup, city=row_city, by_code=bool(ccol), explicit=explicit)
-        if qid is None:
-            if name_t not in unknown_seen:
-                unknown_seen.add(name_t)
-                problems.append(Problem(name_col, expected, name_t, line=line, file=file))
-            continue
-        row_year = None
-        if ycol:
-            row_year = _year_of(df[ycol].iat[i])
-            if row_year is None:
-                problems.append(Problem(ycol, "a year such as 2022 or 31.12.2022",
-                                        None if pd.isna(df[ycol].iat[i]) else _text(df[ycol].iat[i]),
-                                        line=line, file=file))
-                continue
-            if not year_kept(row_year, years_spec):
-                continue
-        by_year: dict[int, dict] = {}
-        for ind, c, y in targets:
-            year = y if y is not None else row_year
-            val, mark, bad = _value(df, i, c)
-            if bad is not None:
-                problems.append(Problem(c, _EXPECTED_NUMBER, bad, line=line, file=file))
-                continue
-            what = f"{sheet} / {block}" if block else (f"{sheet} / {c}" if sheet else c)
-            prov = (_missing_prov(path, mark, cfg, what) if val != val
-                    else _user_prov(path, mark, cfg, what))
-            cell = f"{letters[c]}{line}" if c in letters else None
-            by_year.setdefault(year, {})[ind] = (val, prov, line, c, cell)
-        for year, vals in by_year.items():
-            out.append({"quartier_id": qid, "year": int(year), "file": file, "line": line,
-                        "part": f"{file}::{sheet}::{block}", "sheet": sheet, "block": block,
-                        "values": vals})
-    if n_filtered:
-        excluded.append({"file": file, "line": None,
-                         "name": f"{n_filtered} row(s) not matching filter_rows {filters}"})
-    return out, problems
 
 
 def check_panel(df: pd.DataFrame, *, quartiers: pd.DataFrame | None = None) -> pd.DataFrame:

@@ -13,9 +13,22 @@ import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+import pandas as pd
+
 from ..errors import DataValidationError, Problem
 from . import schema
 from .official import _err
+from .official_cells import (
+    _EXPECTED_NUMBER,
+    _YEAR_LABEL_RX,
+    MARK_SUFFIX,
+    _cells,
+    _column_values,
+    _filter_mask,
+    _text,
+    mark_reason,
+)
+from .quartier_index import _code_key, _key, _QuartierIndex, _year_of
 
 # ============================================================================ mapping
 
@@ -231,3 +244,200 @@ def _file_config(cfg: dict, path: Path) -> tuple[dict, str | None]:
                     merged[k] = v
             return merged, key
     return merged, None
+
+
+# ============================================================================ applying a file's mapping
+
+
+def _user_prov(file: Path, mark: str | None, cfg: dict | None = None, what: str | None = None) -> str:
+    flag = f" ({mark}: {mark_reason(mark)})" if mark else ""
+    if cfg and cfg.get("publisher"):
+        return f"published: {cfg['publisher']}, {cfg['table']}, {what or file.name}{flag}"
+    return f"user: {file.name}{flag}"
+
+
+def _missing_prov(file: Path, mark: str | None, cfg: dict | None = None, what: str | None = None) -> str:
+    if mark is None:
+        return "missing"
+    src = f"{cfg['publisher']}, {cfg['table']}, {what}" if cfg and cfg.get("publisher") else file.name
+    return f"missing: '{mark}' {mark_reason(mark)} ({src})"
+
+
+def _records(df: pd.DataFrame, path: Path, cfg: dict, index: _QuartierIndex, excluded: list) -> tuple[
+        list[dict], list[Problem]]:
+    """One record per (source row, year): quartier_id, year, {indicator: (value, prov, line, col, cell)}."""
+    file = str(path)
+    problems: list[Problem] = []
+    cols = [c for c in df.columns if not c.endswith(MARK_SUFFIX)]
+    # pandas copies attrs on every column access: keep them aside, work on a frame without them
+    attrs = df.attrs
+    df = df.copy(deep=False)
+    df.attrs = {}
+
+    def need_col(key, c=None) -> str | None:
+        c = cfg.get(key) if c is None else c
+        if c is not None and c not in df.columns:
+            problems.append(Problem(key, f"a column of the file (columns: {cols}){_suggest(c, cols)}",
+                                    c, file=file))
+            return None
+        return c
+
+    qcol, ccol = need_col("quartier_column"), need_col("quartier_code_column")
+    if ("quartier_column" in cfg) == ("quartier_code_column" in cfg):
+        problems.append(Problem("quartier_column", "exactly one of `quartier_column` (names) or "
+                                "`quartier_code_column` (codes) in the mapping", None, file=file))
+    wide = bool(cfg.get("years_in_columns"))
+    n_year = sum(k in cfg for k in ("year_column", "year")) + wide
+    if n_year != 1:
+        problems.append(Problem("year", "exactly one of `year_column`, `year` or `years_in_columns: true` "
+                                "in the mapping", None, file=file))
+    ycol = need_col("year_column")
+    filters = cfg.get("filter_rows") or {}
+    for c in filters:
+        need_col("filter_rows", c)
+    years_spec = parse_years(cfg.get("years"))
+    # indicator -> [(file column, fixed year or None)]
+    targets: list[tuple[str, str, int | None]] = []
+    if wide:
+        if "indicator" not in cfg or "indicators" in cfg:
+            problems.append(Problem("indicator", "with `years_in_columns: true`, one `indicator:` "
+                                    "(the panel column the year columns hold) and no `indicators:`",
+                                    cfg.get("indicators"), file=file))
+        yc = cfg.get("year_columns")
+        if yc is None:
+            found = [(c, _year_of(_YEAR_LABEL_RX.fullmatch(c).group(1))) for c in cols
+                     if _YEAR_LABEL_RX.fullmatch(c)]
+            if not found:
+                problems.append(Problem("year_columns", f"columns named by a year (found columns {cols})",
+                                        None, file=file))
+        else:
+            items = yc.items() if isinstance(yc, dict) else [(c, None) for c in yc]
+            found = []
+            for c, y in items:
+                if c not in df.columns:
+                    problems.append(Problem("year_columns", f"a column of the file (columns: {cols})"
+                                            f"{_suggest(c, cols)}", c, file=file))
+                    continue
+                y = y if y is not None else _year_of(_YEAR_LABEL_RX.fullmatch(str(c)).group(1)) \
+                    if _YEAR_LABEL_RX.fullmatch(str(c)) else None
+                if y is None:
+                    problems.append(Problem("year_columns", "a column label holding a year, or a mapping "
+                                            "column -> year", c, file=file))
+                    continue
+                found.append((c, y))
+        targets = [(cfg.get("indicator"), c, y) for c, y in found if year_kept(y, years_spec)]
+    else:
+        for ind, c in (cfg.get("indicators") or {}).items():
+            if c not in df.columns:
+                problems.append(Problem(f"indicators.{ind}", f"a column of the file (columns: {cols})"
+                                        f"{_suggest(c, cols)}", c, file=file))
+            else:
+                targets.append((ind, c, cfg.get("year")))
+        if not cfg.get("indicators"):
+            problems.append(Problem("indicators", "at least one `indicators:` entry (panel indicator: "
+                                    "file column)", None, file=file))
+    if problems:
+        return [], problems
+
+    lines = attrs.get("source_lines") or tuple(range(2, len(df) + 2))
+    letters = attrs.get("source_columns") or {}
+    sheet, block = attrs.get("sheet"), attrs.get("block")
+    city = cfg.get("city")
+    prefixes = cfg.get("code_prefixes") or {}
+    explicit_raw = cfg.get("quartiers") or {}
+    # entries naming an unknown quartier_id are reported below and not used for the lookup
+    explicit = {(_code_key(k) if ccol else _key(k)): str(v) for k, v in explicit_raw.items()
+                if str(v) in index.city_of}
+    for k, v in explicit_raw.items():
+        if str(v) not in index.city_of:
+            problems.append(Problem(f"quartiers.{k}", f"a known quartier_id{_suggest(v, index.city_of)}",
+                                    v, file=str(cfg.get("_mapping_file") or file)))
+    excl = {_key(x) for x in cfg.get("exclude_rows") or []}
+    excl_rx = [re.compile(str(x), re.IGNORECASE) for x in cfg.get("exclude_rows_regex") or []]
+    name_col = ccol or qcol
+    unknown_seen: set[str] = set()
+    # with codes, exclude_rows also looks at the text columns (the name next to the code)
+    text_cols = [c for c in cols if c != name_col and not pd.api.types.is_numeric_dtype(df[c].dtype)]
+    # filter_rows: one vectorised mask (each distinct cell value is compared once)
+    keep = _filter_mask(df, filters)
+    n_filtered = int(len(df) - keep.sum())
+    if n_filtered:
+        pos = keep.nonzero()[0]
+        df = df.iloc[pos].reset_index(drop=True)
+        lines = [lines[i] for i in pos]
+    names_ = _cells(df[name_col])
+    labels_of = [_cells(df[c]) for c in text_cols] if ccol else []
+    years_ = _cells(df[ycol]) if ycol else None
+    values = {c: _column_values(df, c) for c in {c for _, c, _ in targets}}
+    what_of = {c: f"{sheet} / {block}" if block else (f"{sheet} / {c}" if sheet else c)
+               for _, c, _ in targets}
+    hit_cache: dict[tuple, str | None] = {}
+    resolved: dict[tuple, tuple] = {}
+    year_cache: dict = {}
+    out = []
+    for i, name in enumerate(names_):
+        line = int(lines[i])
+        empty = name is None or not str(name).strip()
+        name_t = "" if empty else _text(name)
+        labels = ([name_t] if not empty else []) + (
+            [_text(lab[i]) for lab in labels_of if lab[i] is not None] if ccol else [])
+        key = tuple(labels)
+        if key not in hit_cache:
+            hit_cache[key] = next((t for t in labels if _key(t) in excl or any(rx.search(t) for rx in excl_rx)),
+                                  None)
+        hit = hit_cache[key]
+        if hit is not None:
+            excluded.append({"file": file, "line": line, "name": hit})
+            continue
+        if empty:
+            problems.append(Problem(name_col, "a quartier name or code (the cell is empty)", None,
+                                    line=line, file=file))
+            continue
+        row_city, lookup = city, name_t
+        if ccol and prefixes:
+            pre = next((p for p in sorted(prefixes, key=len, reverse=True) if name_t.startswith(p)), None)
+            if pre is None:
+                problems.append(Problem(name_col, f"a code starting with one of {sorted(prefixes)} "
+                                        "(`code_prefixes:` in the mapping)", name_t, line=line, file=file))
+                continue
+            row_city, lookup = prefixes[pre], name_t[len(pre):]
+        rkey = (lookup, row_city)
+        if rkey not in resolved:
+            resolved[rkey] = index.resolve(lookup, city=row_city, by_code=bool(ccol), explicit=explicit)
+        qid, expected = resolved[rkey]
+        if qid is None:
+            if name_t not in unknown_seen:
+                unknown_seen.add(name_t)
+                problems.append(Problem(name_col, expected, name_t, line=line, file=file))
+            continue
+        row_year = None
+        if ycol:
+            yv = years_[i]
+            if yv not in year_cache:
+                year_cache[yv] = _year_of(yv)
+            row_year = year_cache[yv]
+            if row_year is None:
+                problems.append(Problem(ycol, "a year such as 2022 or 31.12.2022",
+                                        None if yv is None else _text(yv), line=line, file=file))
+                continue
+            if not year_kept(row_year, years_spec):
+                continue
+        by_year: dict[int, dict] = {}
+        for ind, c, y in targets:
+            year = y if y is not None else row_year
+            val, mark, bad = values[c][0][i], values[c][1][i], values[c][2][i]
+            if bad is not None:
+                problems.append(Problem(c, _EXPECTED_NUMBER, bad, line=line, file=file))
+                continue
+            prov = (_missing_prov(path, mark, cfg, what_of[c]) if val != val
+                    else _user_prov(path, mark, cfg, what_of[c]))
+            cell = f"{letters[c]}{line}" if c in letters else None
+            by_year.setdefault(year, {})[ind] = (val, prov, line, c, cell)
+        for year, vals in by_year.items():
+            out.append({"quartier_id": qid, "year": int(year), "file": file, "line": line,
+                        "part": f"{file}::{sheet}::{block}", "sheet": sheet, "block": block,
+                        "values": vals})
+    if n_filtered:
+        excluded.append({"file": file, "line": None,
+                         "name": f"{n_filtered} row(s) not matching filter_rows {filters}"})
+    return out, problems

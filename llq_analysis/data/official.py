@@ -7,10 +7,14 @@ tables into a panel, and docs/importing.md.
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import gc
 import os
 import re
 from collections import Counter
+from itertools import compress
+from operator import itemgetter
 from pathlib import Path
 
 import pandas as pd
@@ -38,6 +42,7 @@ from .official_cells import (  # noqa: F401  (re-exported: documented names of t
     _split_flag,
     _suggest,
     _text,
+    _typed_columns,
     mark_reason,
     parse_german_number,
 )
@@ -52,6 +57,20 @@ _YEAR_RANGE_RX = re.compile(r"(?:19|20)\d{2}\s*[-–/]\s*(?:19|20)\d{2}")
 
 _FILE_KINDS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx",
                ".js": "json", ".json": "json"}
+
+
+class _Lines(tuple):
+    """``attrs["source_lines"]``: a tuple that deep-copies as itself. pandas 3 deep-copies
+    ``DataFrame.attrs`` on every column access and derived frame; copying 1.7 M line numbers each
+    time made big imports crawl. The tuple is immutable, so sharing it is safe."""
+
+    __slots__ = ()
+
+    def __deepcopy__(self, memo):
+        return self
+
+    def __reduce__(self):
+        return (_Lines, (tuple(self),))
 
 
 # ============================================================================ indicator blocks
@@ -94,6 +113,19 @@ def list_blocks(path: str | os.PathLike, *, sheet: str | int | None = None) -> p
     return df
 
 
+@contextlib.contextmanager
+def _no_gc():
+    """Pause the cyclic garbage collector (it rescans every row list again and again while a big
+    export is read; reference counting still frees everything)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def _read_rows(p: Path, kind: str, *, sheet, encoding, sep):
     if kind == "csv":
         return _read_csv_rows(p, encoding=encoding, sep=sep)
@@ -107,6 +139,39 @@ def _read_rows(p: Path, kind: str, *, sheet, encoding, sep):
 
 def _nonempty(cells) -> list[int]:
     return [i for i, c in enumerate(cells) if not _is_empty(c)]
+
+
+def _row_filled(cells) -> bool:
+    """Does the row hold a filled cell? (one C-level join for rows of text, as CSV rows are)"""
+    try:
+        return bool("".join(cells).strip())
+    except TypeError:  # numbers or None (XLSX)
+        return any(not _is_empty(c) for c in cells)
+
+
+class _Candidates:
+    """Positions of rows with two or more filled cells (header candidates), computed on demand:
+    header detection looks only at the top of a file, so a 1.7 M-row body is not classified."""
+
+    def __init__(self, filled):
+        self._filled = filled
+        self._memo: dict[int, bool] = {}
+
+    def __contains__(self, k) -> bool:
+        if not 0 <= k < len(self._filled):
+            return False
+        if k not in self._memo:
+            self._memo[k] = len(_nonempty(self._filled[k][1])) >= 2
+        return self._memo[k]
+
+    def __iter__(self):
+        return (k for k in range(len(self._filled)) if k in self)
+
+    def upto(self, stop: int):
+        return (k for k in range(stop) if k in self)
+
+    def any(self) -> bool:
+        return next(iter(self), None) is not None
 
 
 def _is_footnote_row(cells) -> bool:
@@ -142,11 +207,14 @@ def _mixed_sep(text: str, sep: str | None, width: int) -> bool:
 
 def _structure(rows, *, file, header_line, sep):
     """Find header block, body and footnotes; return names, body rows and notes for attrs."""
-    filled = [(ln, c) for ln, c in rows if _nonempty(c)]
+    try:  # rows of text (CSV): one pass in C
+        filled = list(compress(rows, map(str.strip, map("".join, map(itemgetter(1), rows)))))
+    except TypeError:  # numbers or None in the cells (XLSX, JSON)
+        filled = [(ln, c) for ln, c in rows if _row_filled(c)]
     if not filled:
         raise _err(file, "a table (the file is empty: no filled cells)")
-    cand = [k for k, (_, c) in enumerate(filled) if len(_nonempty(c)) >= 2]
-    if not cand:
+    cand = _Candidates(filled)  # rows with >= 2 filled cells, found lazily (big files)
+    if not cand.any():
         raise _err(file, "a table with a header line (found only title or footnote lines, "
                          "no line with two or more filled cells"
                          + (f" when split at {sep!r})" if sep else ")"),
@@ -159,11 +227,12 @@ def _structure(rows, *, file, header_line, sep):
     else:
         first_data = next((k for k in cand if _data_like(filled[k][1])), None)
         if first_data is None:  # only text and years: the first full-width row is the header
+            cand = list(cand)
             widths = Counter(max(_nonempty(filled[k][1])) + 1 for k in cand)
             w = max(widths.items(), key=lambda kv: (kv[1], kv[0]))[0]
             h = next(k for k in cand if max(_nonempty(filled[k][1])) + 1 == w)
         else:
-            before = [k for k in cand if k < first_data]
+            before = [k for k in cand.upto(first_data)]
             if not before:
                 ln, c = filled[first_data]
                 hint = ""
@@ -254,10 +323,15 @@ def _structure(rows, *, file, header_line, sep):
             names[j] = f"{n} ({seen[n]})"
 
     problems, data, skipped = [], [], []
+    if set(map(len, map(itemgetter(1), body))) == {width}:  # every line as wide as the header
+        data, body = body, ()
     for ln, cells in body:
-        ne = _nonempty(cells)
-        last = max(ne) + 1
-        if last > width:
+        n = len(cells)
+        if n == width:  # the common case: exactly as wide as the header
+            data.append((ln, cells))
+            continue
+        ne = _nonempty(cells) if n > width else ()
+        if ne and max(ne) + 1 > width:
             extra = [_text(cells[i]) for i in ne if i >= width]
             hint = ("; numbers with a decimal comma must be quoted in a ','-separated file"
                     if sep == "," else "")
@@ -282,7 +356,7 @@ def _structure(rows, *, file, header_line, sep):
         raise DataValidationError(problems, what=f"the official table {file}")
     notes = {
         "header_lines": tuple(ln for ln, _ in header_rows),
-        "title": " | ".join(_text(c[i]) for ln, c in filled if ln < header_rows[0][0] for i in _nonempty(c)),
+        "title": " | ".join(_text(c[i]) for ln, c in filled[:head[0]] for i in _nonempty(c)),
         "footnotes": tuple((ln, " ".join(_text(c[i]) for i in _nonempty(c))) for ln, c in foot),
         "skipped_lines": tuple(skipped),
         "renamed_columns": renamed,
@@ -290,88 +364,6 @@ def _structure(rows, *, file, header_line, sep):
         "_header_rows": header_rows,
     }
     return names, data, notes
-
-
-def _column_decimal(strings: list[str], default: str) -> str:
-    """Decimal separator of one column: the other style only when some cell fits only that one."""
-    only = {",": 0, ".": 0}
-    for s in strings:
-        a, b = _number(s, ",") is not None, _number(s, ".") is not None
-        if a and not b:
-            only[","] += 1
-        elif b and not a:
-            only["."] += 1
-    other = "." if default == "," else ","
-    return other if only[other] and not only[default] else default
-
-
-def _typed_columns(names, data, *, file, default_decimal, decimal):
-    """Typed columns plus mark companions; numbers that do not parse in numeric columns -> problems."""
-    lines = [ln for ln, _ in data]
-    # file-wide decimal style: the separator's convention unless the cells contradict it
-    default_decimal = _column_decimal(
-        [_split_flag(" ".join(c.split()))[0] for _, cells in data for c in cells
-         if isinstance(c, str) and c.strip()], default_decimal)
-    out: dict[str, pd.Series] = {}
-    problems: list[Problem] = []
-    formats, n_marked, n_flagged = {}, 0, 0
-    for j, name in enumerate(names):
-        raw = [cells[j] for _, cells in data]
-        # classify every cell
-        kinds, cores, marks = [], [], []
-        for v in raw:
-            if _is_empty(v):
-                kinds.append("empty"); cores.append(None); marks.append(None)  # noqa: E702
-            elif isinstance(v, (int, float)) and not isinstance(v, bool):
-                kinds.append("native"); cores.append(v); marks.append(None)  # noqa: E702
-            else:
-                s = " ".join(v.split()) if isinstance(v, str) else _text(v)
-                m = _MARK_ALIASES.get(s, s)
-                if m in MARKS:
-                    kinds.append("mark"); cores.append(None); marks.append(m)  # noqa: E702
-                else:
-                    core, flag = _split_flag(s)
-                    kinds.append("str"); cores.append(core); marks.append(flag)  # noqa: E702
-        strs = [c for k, c in zip(kinds, cores, strict=True) if k == "str"]
-        dec = decimal or _column_decimal(strs, default_decimal)
-        parsed = [None if k != "str" else _number(c, dec) for k, c in zip(kinds, cores, strict=True)]
-        n_num = sum(k == "native" for k in kinds) + sum(p is not None for p in parsed)
-        n_mark = kinds.count("mark")
-        n_text = sum(k == "str" and p is None for k, p in zip(kinds, parsed, strict=True))
-        code_like = any(k == "str" and c[:1] == "0" and _CODE_RX.fullmatch(c)
-                        for k, c in zip(kinds, cores, strict=True))
-        numeric = (n_num + n_mark) > 0 and (n_num + n_mark) >= n_text and not code_like
-        if not numeric:
-            vals = [None if k == "empty" else _text(v) for k, v in zip(kinds, raw, strict=True)]
-            out[name] = pd.Series(vals, dtype="string")
-            continue
-        values, companion, whole = [], [], True
-        for i, (k, c, p, m) in enumerate(zip(kinds, cores, parsed, marks, strict=True)):
-            if k == "native":
-                values.append(float(c)); companion.append(None)  # noqa: E702
-                whole &= float(c).is_integer()
-            elif k == "str" and p is not None:
-                values.append(p[0]); companion.append(m)  # noqa: E702
-                whole &= not p[1]
-                n_flagged += m is not None
-            elif k == "mark":
-                values.append(float("nan")); companion.append(m)  # noqa: E702
-                n_marked += 1
-            elif k == "empty":
-                values.append(float("nan")); companion.append(None)  # noqa: E702
-            else:
-                values.append(float("nan")); companion.append(None)  # noqa: E702
-                problems.append(Problem(name, _EXPECTED_NUMBER + (
-                    f" (decimal {'comma' if dec == ',' else 'point'} in this column)"),
-                    _text(raw[i]), line=lines[i], file=str(file)))
-        s = pd.Series(values, dtype="float64")
-        out[name] = s.astype("Int64") if whole and s.notna().any() else s
-        formats[name] = "1.234,5" if dec == "," else "1,234.5"
-        if any(m is not None for m in companion):
-            out[name + MARK_SUFFIX] = pd.Series(companion, dtype="string")
-    if problems:
-        raise DataValidationError(problems, what=f"the official table {file}")
-    return out, formats, n_marked, n_flagged
 
 
 def read_official_table(path: str | os.PathLike, *, sheet: str | int | None = None,
@@ -428,19 +420,21 @@ def read_official_table(path: str | os.PathLike, *, sheet: str | int | None = No
         raise _err(p, f"a CSV or XLSX file ({', '.join(_FILE_KINDS)}){hint}", p.suffix or "(no extension)")
     if decimal not in (None, ",", "."):
         raise ValueError(f"decimal must be ',' or '.', got {decimal!r}")
-    rows, info = _read_rows(p, kind, sheet=sheet, encoding=encoding, sep=sep)
-    default_decimal = "." if info.get("sep") == "," or kind == "json" else ","
-    names, data, notes = _structure(rows, file=p, header_line=header_line, sep=info.get("sep"))
-    if block is not None:
-        names, data = select_block(block, names, data, notes, file=p, sheet=info.get("sheet"))
-    notes.pop("_header_rows", None)
-    cols, formats, n_marked, n_flagged = _typed_columns(
-        names, data, file=p, default_decimal=default_decimal, decimal=decimal)
+    with _no_gc():  # millions of row lists, no reference cycles: the cyclic GC only costs time
+        rows, info = _read_rows(p, kind, sheet=sheet, encoding=encoding, sep=sep)
+        default_decimal = "." if info.get("sep") == "," or kind == "json" else ","
+        names, data, notes = _structure(rows, file=p, header_line=header_line, sep=info.get("sep"))
+        del rows
+        if block is not None:
+            names, data = select_block(block, names, data, notes, file=p, sheet=info.get("sheet"))
+        notes.pop("_header_rows", None)
+        cols, formats, n_marked, n_flagged = _typed_columns(
+            names, data, file=p, default_decimal=default_decimal, decimal=decimal)
     df = pd.DataFrame(cols)
     df = df.drop(columns=[n for n in names if n.startswith("Spalte_") and df[n].isna().all()])
     df.attrs.update({
         "source_file": str(p),
-        "source_lines": tuple(ln for ln, _ in data),
+        "source_lines": _Lines(map(itemgetter(0), data)),
         **info,
         **notes,
         "n_marked_cells": int(n_marked),

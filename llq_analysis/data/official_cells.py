@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import functools
 import re
+from operator import itemgetter
+
+import pandas as pd
 
 from ..errors import DataValidationError, Problem
 
@@ -195,3 +198,207 @@ def _suggest(word, options) -> str:
 
     best = difflib.get_close_matches(str(word), [str(o) for o in options], n=2, cutoff=0.5)
     return f"; did you mean {' or '.join(map(repr, best))}?" if best else ""
+
+
+# ============================================================================ typed columns
+
+
+def _fits(core: str) -> tuple[bool, bool]:
+    """Does ``core`` read as a number with a decimal comma / with a decimal point?"""
+    return _number(core, ",") is not None, _number(core, ".") is not None
+
+
+def _column_decimal(cores, default: str) -> str:
+    """Decimal separator of one column: the other style only when some cell fits only that one
+    (``cores``: the distinct texts of the column's cells)."""
+    only = {",": 0, ".": 0}
+    for s in cores:
+        a, b = _fits(s)
+        if a != b:
+            only["," if a else "."] += 1
+    other = "." if default == "," else ","
+    return other if only[other] and not only[default] else default
+
+
+class _Column:
+    """One column of the body, classified once per distinct cell value (pandas.factorize), so a
+    1.7 M-row export costs one pass in C plus Python work per distinct value only."""
+
+    def __init__(self, raw: list):
+        import numpy as np
+        import pandas as pd
+
+        arr = np.empty(len(raw), dtype=object)
+        arr[:] = raw
+        codes, uniq = pd.factorize(arr, use_na_sentinel=True)
+        self.codes = codes  # -1: None / NaN (empty)
+        self.uniq = list(uniq)
+        self.count = np.bincount(codes[codes >= 0], minlength=len(self.uniq))
+        # kind per distinct value: empty / native / mark / str, with its core text and mark or flag
+        self.kind, self.core, self.mark = [], [], []
+        for v in self.uniq:
+            if _is_empty(v):
+                k, c, m = "empty", None, None
+            elif isinstance(v, (int, float)) and not isinstance(v, bool):
+                k, c, m = "native", v, None
+            else:
+                t = " ".join(v.split()) if isinstance(v, str) else _text(v)
+                m = _MARK_ALIASES.get(t, t)
+                if m in MARKS:
+                    k, c = "mark", None
+                else:
+                    k, (c, m) = "str", _split_flag(t)
+            self.kind.append(k)
+            self.core.append(c)
+            self.mark.append(m)
+
+    def str_cores(self) -> list[str]:
+        return [c for k, c in zip(self.kind, self.core, strict=True) if k == "str"]
+
+    def first_line(self, u: int, lines) -> int:
+        import numpy as np
+
+        return int(lines[int(np.argmax(self.codes == u))])
+
+
+def _typed_columns(names, data, *, file, default_decimal, decimal):
+    """Typed columns plus mark companions; numbers that do not parse in numeric columns -> problems."""
+    import numpy as np
+    import pandas as pd
+
+    lines = list(map(itemgetter(0), data))
+    # transpose in C: every row holds len(names) cells (padded by the structure step)
+    by_column = zip(*map(itemgetter(1), data), strict=True) if data else [() for _ in names]
+    columns = [_Column(raw) for raw in by_column]
+    # file-wide decimal style: the separator's convention unless the cells contradict it
+    default_decimal = _column_decimal({c for col in columns for c in col.str_cores()}, default_decimal)
+    out: dict[str, pd.Series] = {}
+    problems: list[Problem] = []
+    formats, n_marked, n_flagged = {}, 0, 0
+    for name, col in zip(names, columns, strict=True):
+        kinds, cores, count = col.kind, col.core, col.count
+        dec = decimal or _column_decimal(col.str_cores(), default_decimal)
+        parsed = [_number(c, dec) if k == "str" else None for k, c in zip(kinds, cores, strict=True)]
+        n_num = n_mark = n_text = n_any = 0
+        for u, (k, p) in enumerate(zip(kinds, parsed, strict=True)):
+            if k == "native" or p is not None:
+                n_num += count[u]
+            elif k == "mark":
+                n_mark += count[u]
+            elif k == "str":
+                n_text += count[u]
+                n_any += count[u] * any(_fits(cores[u]))
+        code_like = any(k == "str" and c[:1] == "0" and _CODE_RX.fullmatch(c)
+                        for k, c in zip(kinds, cores, strict=True))
+        mixed = None
+        if decimal is None and not code_like and n_num + n_mark + n_any >= n_text - n_any:
+            styles = [[u for u, (k, c) in enumerate(zip(kinds, cores, strict=True))
+                       if k == "str" and _fits(c) == want] for want in ((True, False), (False, True))]
+            if styles[0] and styles[1]:  # decimal commas and decimal points in one column
+                mixed = [s[0] for s in styles]  # factorize numbers values by first appearance
+        if mixed is not None:
+            (lc, uc), (lp, up) = ((col.first_line(u, lines), u) for u in mixed)
+            ln, u = max((lc, uc), (lp, up))
+            problems.append(Problem(name, f"one decimal separator in the whole column: line {lc} has a "
+                                    f"decimal comma ({col.uniq[uc]!r}), line {lp} a decimal point "
+                                    f"({col.uniq[up]!r}); export the column in one style or pass "
+                                    "decimal=',' / '.' (mapping key `decimal:`)",
+                                    _text(col.uniq[u]), line=ln, file=str(file)))
+            continue
+        numeric = (n_num + n_mark) > 0 and (n_num + n_mark) >= n_text and not code_like
+        codes = col.codes
+        if not numeric:
+            texts = np.array([None if k == "empty" else _text(v) for k, v in zip(kinds, col.uniq, strict=True)]
+                             + [None], dtype=object)
+            out[name] = pd.Series(texts[codes], dtype="string")
+            continue
+        vals = np.full(len(kinds) + 1, np.nan)  # the extra last slot is where code -1 (empty) points
+        comp = np.full(len(kinds) + 1, None, dtype=object)
+        whole, bad = True, []
+        for u, (k, c, p, m) in enumerate(zip(kinds, cores, parsed, col.mark, strict=True)):
+            if k == "native":
+                vals[u] = float(c)
+                whole &= float(c).is_integer()
+            elif k == "str" and p is not None:
+                vals[u], comp[u] = p[0], m
+                whole &= not p[1]
+                n_flagged += int(count[u]) * (m is not None)
+            elif k == "mark":
+                comp[u] = m
+                n_marked += int(count[u])
+            elif k == "str":
+                bad.append(u)
+        if bad:
+            where = np.flatnonzero(np.isin(codes, bad))
+            note = f" (decimal {'comma' if dec == ',' else 'point'} in this column)"
+            problems += [Problem(name, _EXPECTED_NUMBER + note, _text(col.uniq[codes[i]]),
+                                 line=lines[i], file=str(file)) for i in where]
+        s = pd.Series(vals[codes], dtype="float64")
+        out[name] = s.astype("Int64") if whole and s.notna().any() else s
+        formats[name] = "1.234,5" if dec == "," else "1,234.5"
+        if any(m is not None for m in comp):
+            out[name + MARK_SUFFIX] = pd.Series(comp[codes], dtype="string")
+    if problems:
+        raise DataValidationError(problems, what=f"the official table {file}")
+    return out, formats, n_marked, n_flagged
+
+
+# ============================================================================ cells of a read table
+
+
+def _value(df: pd.DataFrame, i: int, col: str) -> tuple[float, str | None, str | None]:
+    """``(value, mark_or_flag, bad_text)`` of cell (i, col); bad_text is set when not a number."""
+    s = df[col]
+    mark = df[col + MARK_SUFFIX].iat[i] if col + MARK_SUFFIX in df.columns else None
+    mark = None if mark is None or pd.isna(mark) else str(mark)
+    v = s.iat[i]
+    if pd.api.types.is_numeric_dtype(s.dtype):
+        return (float("nan") if pd.isna(v) else float(v)), mark, None
+    if v is None or pd.isna(v) or not str(v).strip():
+        return float("nan"), None, None
+    t = re.sub(r"\s+", " ", str(v).translate(_SPACES)).strip()
+    m = _MARK_ALIASES.get(t, t)
+    if m in MARKS:
+        return float("nan"), m, None
+    core, flag = _split_flag(t)
+    got = _number(core, ",") or _number(core, ".")
+    if got is None:
+        return float("nan"), None, t
+    return got[0], flag, None
+
+
+def _cells(s: pd.Series) -> list:
+    """The cells of a column as Python objects, None for a missing one."""
+    return s.astype(object).where(s.notna(), None).tolist()
+
+
+def _filter_mask(df: pd.DataFrame, filters: dict):
+    """Rows holding the wanted value in every ``filter_rows:`` column (numpy bool array)."""
+    import numpy as np
+
+    keep = np.ones(len(df), dtype=bool)
+    for col, want in filters.items():
+        wants = {_text(w) for w in (want if isinstance(want, list) else [want])}
+        codes, uniq = pd.factorize(df[col])
+        ok = np.array([_text(u) in wants for u in uniq] + [False], dtype=bool)
+        keep &= ok[codes]  # code -1 (missing) points at the last slot: never kept
+    return keep
+
+
+def _column_values(df: pd.DataFrame, col: str) -> tuple[list, list, list]:
+    """``(values, marks_or_flags, bad_texts)`` of a column, each a list by row (see :func:`_value`);
+    text columns are parsed once per distinct cell."""
+    s = df[col]
+    mcol = col + MARK_SUFFIX
+    marks = _cells(df[mcol]) if mcol in df.columns else [None] * len(df)
+    marks = [None if m is None else str(m) for m in marks]
+    if pd.api.types.is_numeric_dtype(s.dtype):
+        return s.astype("float64").tolist(), marks, [None] * len(df)
+    one = pd.DataFrame({col: pd.Series(pd.unique(s), dtype=object)})
+    parsed = {}
+    for k, v in enumerate(one[col].tolist()):
+        parsed[v] = _value(one, k, col)
+    cells = _cells(s)
+    trip = [parsed.get(v, (float("nan"), None, None)) if v is not None else (float("nan"), None, None)
+            for v in cells]
+    return [t[0] for t in trip], [t[1] for t in trip], [t[2] for t in trip]

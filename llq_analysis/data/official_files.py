@@ -52,6 +52,10 @@ def _looks_binary(text: str) -> bool:
 def _csv_rows(text: str, sep: str) -> list[tuple[int, list[str]]]:
     """Records of ``text`` as (1-based first line, cells), quoted fields with line breaks intact."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, quotechar='"', strict=False)
+    records = list(reader)
+    if reader.line_num == len(records):  # no record spans lines: record k is on line k + 1
+        return list(zip(range(1, len(records) + 1), records, strict=True))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, quotechar='"', strict=False)
     rows, prev = [], 0
     for cells in reader:
         rows.append((prev + 1, cells))
@@ -61,7 +65,11 @@ def _csv_rows(text: str, sep: str) -> list[tuple[int, list[str]]]:
 
 def _detect_sep(text: str) -> str:
     """';' (German exports) before tab before ',': the first giving a consistent table of >= 2 columns."""
-    sample = "\n".join(text.splitlines()[:300])
+    head = text[:1 << 17]  # not splitlines() of a whole 50 MB export
+    lines = head.splitlines()
+    if len(head) < len(text) and len(lines) > 1:
+        lines = lines[:-1]  # the last line of the cut may be incomplete
+    sample = "\n".join(lines[:300])
     for sep in (";", "\t", ","):
         widths = [len(c) for _, c in _csv_rows(sample, sep) if len(c) >= 2]
         if not widths:
