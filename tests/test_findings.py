@@ -264,3 +264,31 @@ def test_notebook_07_executes(tmp_path, monkeypatch):
     for c in ran.cells:
         if c.cell_type == "code" and ".plot(" in c.source:
             assert any("image/png" in o.get("data", {}) for o in c.outputs), c.source
+
+
+# ----------------------------------------------------------------------------- report sections
+def test_part_a_sections_source_under_every_table_and_figure(tmp_path):
+    import re
+
+    from llq_analysis.outputs.report.content import published_sections as ps
+    from llq_analysis.outputs.report.content import start
+
+    ctx = start(out_dir=tmp_path, fast=True)
+    html = ps.part_a(ctx).html
+    blocks = re.findall(r'<figure class="llq-(?:table|figure)[^"]*".*?</figure>', html, flags=re.S)
+    assert len(blocks) == len(ctx.tables) + len(ctx.figures) >= 10
+    for b in blocks:
+        assert "Quelle: Statistisches Landesamt Bremen" in re.sub(r"<svg.*?</svg>", "", b, flags=re.S)
+    assert "sim-badge" not in html  # Part A is never on simulated values
+    assert (tmp_path / "tables").is_dir()
+
+
+def test_part_a_says_what_is_missing_and_fills_nothing(panel, tmp_path):
+    from llq_analysis.outputs.report.content import published_sections as ps
+    from llq_analysis.outputs.report.content import start
+
+    ctx = start(fast=True)
+    ctx.published_panel = panel[(panel["year"] < 2020) & (panel["city"] == "Bremen")].copy()
+    html = ps.participation(ctx).html
+    assert "mit diesen Daten nicht möglich" in html and "after the first LLQ year" in html
+    assert "Zielgenauigkeit" in ps.targeting(ctx).html

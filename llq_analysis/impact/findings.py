@@ -141,6 +141,7 @@ def participation_findings(panel: pd.DataFrame, *, funding: pd.DataFrame | None 
         R["es"] = event_study(d, outcome=outcome, unit=UNIT, time="t", cohort="cohort_t", ref=-1, alpha=alpha)
         R["honest_sd"] = honest_did(R["es"], method="smoothness", alpha=alpha)
         R["honest_rm"] = honest_did(R["es"], method="relative_magnitude", alpha=alpha)
+        R["matched"] = _matched(panel, d, info, outcome=outcome, reps=min(reps, 1999), seed=seed, cohort=cohort)
         if d.loc[d["funded"] == 1, "win"].nunique() > 1:
             R["win_cotreat"] = twfe(d, **kw, co_treatments=["win_post"], alpha=alpha)
         no_win = d[d["win"] == 0]
@@ -162,6 +163,10 @@ def participation_findings(panel: pd.DataFrame, *, funding: pd.DataFrame | None 
     est = [_row("twfe", R["twfe"], "cr1"),
            _row("wild", R["wild"], "wild", pvalue=R["wild"].pvalue),
            _row("es_post", _es_post(R["es"]), "cr1")]
+    m = R["matched"]
+    est.append({"key": "matched", "estimate": float(m.estimate), "ci_low": float(m.ci[0]), "ci_high": float(m.ci[1]),
+                "pvalue": np.nan, "n_obs": int(len(m.quartiers)) if hasattr(m, "quartiers") else 0,
+                "n_units": int(len(m.quartiers)) if hasattr(m, "quartiers") else 0, "inference": "bootstrap"})
     if "win_cotreat" in R:
         est.append(_row("win_cotreat", R["win_cotreat"], "cr1"))
     if "no_win" in R:
@@ -189,7 +194,9 @@ def participation_findings(panel: pd.DataFrame, *, funding: pd.DataFrame | None 
                "breakdown_sd": R["honest_sd"].breakdown, "breakdown_rm": R["honest_rm"].breakdown,
                "honest_sd_ci0": tuple(R["honest_sd"].table.iloc[0][["ci_low", "ci_high"]]),
                "es_post": float(_es_post(R["es"]).estimate), "es_post_ci": tuple(_es_post(R["es"]).ci),
-               "mde": R["mde"].mde, "mde_persons": R["mde"].persons, "alpha": alpha}
+               "matched": float(R["matched"].estimate), "matched_ci": tuple(R["matched"].ci),
+               "matched_warnings": tuple(w.text("de") if callable(getattr(w, "text", None)) else str(w)
+                                         for w in R["matched"].warnings), "mde": R["mde"].mde, "mde_persons": R["mde"].persons, "alpha": alpha}
     tables = {"by_election": elec, "estimates": pd.DataFrame(est),
               "event_study": R["es"].table[["rel_time", "estimate", "ci_low", "ci_high", "pvalue", "reference"]]
               .assign(election=lambda x: [_election_of(info, r) for r in x["rel_time"]])}
@@ -200,6 +207,19 @@ def participation_findings(panel: pd.DataFrame, *, funding: pd.DataFrame | None 
     return Finding(kind="participation", tables=tables, numbers=numbers, results=R, simulated=simulated,
                    source=source_line(panel, [outcome], extra="Förderdaten: data/funding.csv"),
                    dropped=dropped, warnings=tuple(caught))
+
+
+def _matched(panel: pd.DataFrame, d: pd.DataFrame, info: dict, *, outcome: str, reps: int, seed: int,
+             cohort: str):
+    """Before/after against unfunded Ortsteile matched on pre-election level and trend
+    (:func:`llq_analysis.compare_before_after`, descriptive)."""
+    from .before_after import compare_before_after
+
+    units = set(d[UNIT])
+    sub = panel[(panel["city"].astype(str) == info["city"]) & panel[UNIT].astype(str).isin(units)]
+    return compare_before_after(sub, indicator=outcome, pre=(info["pre"][0], info["pre"][-1]),
+                                post=(info["post"][0], info["post"][-1]), comparison="matched", reps=reps,
+                                seed=seed, cohort=cohort)
 
 
 def _election_of(info: dict, rel: float):

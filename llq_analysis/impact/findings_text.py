@@ -60,6 +60,17 @@ def _participation(f: Finding, lang: str) -> list[str]:
               f"{fmt_num(n['did'], 1, lang, True)} percentage points (95 % interval {fmt_ci(n['ci'], 1, lang)}; "
               f"p {fmt_p(n['p'], lang)}; wild cluster bootstrap: p {fmt_p(n['wild_p'], lang)}, interval "
               f"{fmt_ci(n['wild_ci'], 1, lang)}).", lang)]
+    if "matched" in n:
+        out.append(tr(f"Vorher-nachher gegenüber ähnlichen nicht geförderten Ortsteilen (Matching auf Niveau und "
+                      f"Trend vor dem Programm; beschreibend): {fmt_num(n['matched'], 1, lang, True)} Prozentpunkte "
+                      f"({fmt_ci(n['matched_ci'], 1, lang)}) – {ci_words(n['matched_ci'], lang)}"
+                      + ("; die Vergleichsgruppe ist im Ausgangsniveau nicht ausgeglichen (zu wenige ähnlich "
+                         "niedrige Ortsteile)." if _unbalanced(n) else "."),
+                      f"Before/after against similar unfunded Ortsteile (matched on pre-programme level and trend; "
+                      f"descriptive): {fmt_num(n['matched'], 1, lang, True)} percentage points "
+                      f"({fmt_ci(n['matched_ci'], 1, lang)}) - {ci_words(n['matched_ci'], lang)}"
+                      + ("; the comparison group is not balanced in the starting level (too few similarly low "
+                         "Ortsteile)." if _unbalanced(n) else "."), lang))
     ptp = n.get("pretrend_p")
     violated = ptp is not None and ptp < 0.05
     out.append(tr(f"Vortrend-Test (Ereignisstudie; Wahlen vor {pre[-1]} gegen {pre[-1]}): p {fmt_p(ptp, lang)}. "
@@ -129,6 +140,10 @@ def _participation(f: Finding, lang: str) -> list[str]:
                       f"Left out: {len(n['excluded'])} Ortsteil(e) funded only after the last election or with an "
                       f"unknown start year.", lang))
     return out
+
+
+def _unbalanced(n: dict) -> bool:
+    return any("nicht ausgeglichen" in w for w in n.get("matched_warnings", ()))
 
 
 def _mde_sentence(mde: float, persons: Any, lang: str, *, turnout: bool) -> str:

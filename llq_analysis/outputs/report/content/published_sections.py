@@ -84,7 +84,7 @@ def targeting(ctx: ReportContext) -> Html:
         return Html([head, _missing(ctx, "Bedarfsindex", "Need index", f)])
     sh = f.to_frame("shares")
     tab = pd.DataFrame({
-        _lab("Jahr", "Year", lang): sh["year"],
+        _lab("Jahr", "Year", lang): sh["year"].astype(str),
         _lab("LLQ-Mittel Bremen (EUR)", "LLQ money Bremen (EUR)", lang): sh["eur_total"],
         _lab("davon bedürftigstes Fünftel (EUR)", "of which neediest fifth (EUR)", lang): sh["eur_neediest_fifth"],
         _lab("Anteil an allen Mitteln (%)", "share of all money (%)", lang): sh["share_of_all_pct"],
@@ -119,6 +119,8 @@ def targeting(ctx: ReportContext) -> Html:
 _KEYS = {"twfe": ("DiD (TWFE), cluster-robust", "DiD (TWFE), cluster-robust"),
          "wild": ("DiD, Wild-Cluster-Bootstrap", "DiD, wild cluster bootstrap"),
          "es_post": ("Ereignisstudie: 2023 gegen 2019", "event study: 2023 vs 2019"),
+         "matched": ("Vorher-nachher, ähnliche Ortsteile (Matching, Bootstrap)",
+                     "before/after, matched Ortsteile (bootstrap)"),
          "win_cotreat": ("DiD mit WiN als zweitem Programm", "DiD with WiN as co-treatment"),
          "no_win": ("DiD nur Ortsteile ohne WiN", "DiD, Ortsteile without WiN only"),
          "spill_direct": ("Nachbarmodell: direkter Effekt", "neighbour model: direct effect"),
@@ -135,7 +137,7 @@ def participation(ctx: ReportContext) -> Html:
         return Html([head, _missing(ctx, "Wahlbeteiligung", "Turnout", f)])
     src = f.source_text(lang)
     el = f.to_frame("by_election")
-    el_tab = pd.DataFrame({_lab("Wahl", "Election", lang): el["year"],
+    el_tab = pd.DataFrame({_lab("Wahl", "Election", lang): el["year"].astype(str),
                            _lab("LLQ-gefördert (%)", "LLQ-funded (%)", lang): el["mean_funded"],
                            _lab("nicht gefördert (%)", "not funded (%)", lang): el["mean_comparison"],
                            _lab("Abstand (Pp.)", "gap (pp)", lang): el["difference"],
@@ -166,7 +168,7 @@ def participation(ctx: ReportContext) -> Html:
     if "bremerhaven" in f.tables:
         b = f.to_frame("bremerhaven")
         parts.append(ctx.table(pd.DataFrame({
-            _lab("Wahl", "Election", lang): b["year"], _lab("LLQ-gefördert (%)", "LLQ-funded (%)", lang): b["mean_funded"],
+            _lab("Wahl", "Election", lang): b["year"].astype(str), _lab("LLQ-gefördert (%)", "LLQ-funded (%)", lang): b["mean_funded"],
             _lab("nicht gefördert (%)", "not funded (%)", lang): b["mean_comparison"],
             _lab("Abstand (Pp.)", "gap (pp)", lang): b["difference"]}), name="A_turnout_bremerhaven",
             title=_tr("Bremerhaven: Wahlbeteiligung 2019 und 2023", "Bremerhaven: turnout 2019 and 2023", lang),
