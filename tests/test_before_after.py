@@ -172,12 +172,13 @@ def test_recovers_effect_over_seeds():
     # unbiased under the simulation's parallel trends: estimates / dose centre on the true slope
     slopes, covered = [], 0
     for seed in range(101, 109):
-        p = llq.simulate_panel(seed=seed, effect={"sgb2_rate": -0.3})
+        # -0.1 pp per EUR/resident: larger effects push the demo panel's (real) low rates below 0
+        p = llq.simulate_panel(seed=seed, effect={"sgb2_rate": -0.1})
         r = llq.compare_before_after(p, indicator="sgb2_rate", comparison="all", interval="t")
-        truth = -0.3 * _post_dose(p)
+        truth = -0.1 * _post_dose(p)
         slopes.append(r.estimate / _post_dose(p))
         covered += r.ci[0] < truth < r.ci[1]
-    assert np.mean(slopes) == pytest.approx(-0.3, abs=0.05)
+    assert np.mean(slopes) == pytest.approx(-0.1, abs=0.02)  # spread over seeds ~0.014
     assert covered >= 6
 
 

@@ -159,17 +159,29 @@ def test_known_effect_is_built_in(panel):
 
 
 def test_simulate_panel_is_seeded_and_effect_is_recovered():
-    a = llq.simulate_panel(seed=7, effect=-0.5)
-    b = llq.simulate_panel(seed=7, effect=-0.5)
+    a = llq.simulate_panel(seed=7, effect=-0.2)
+    b = llq.simulate_panel(seed=7, effect=-0.2)
     pd.testing.assert_frame_equal(a, b)
-    assert a.attrs["true_effects"]["sgb2_rate"] == -0.5
-    assert _twfe_slope(a, "sgb2_rate", "llq_eur_per_capita") == pytest.approx(-0.5, abs=0.06)
+    assert a.attrs["true_effects"]["sgb2_rate"] == -0.2
+    assert _twfe_slope(a, "sgb2_rate", "llq_eur_per_capita") == pytest.approx(-0.2, abs=0.03)
     c = llq.simulate_panel(seed=8, effect={"turnout_buergerschaft": 0.0})
     assert not a["sgb2_rate"].equals(c["sgb2_rate"])
     with pytest.raises(ValueError, match="unknown outcome"):
         llq.simulate_panel(effect={"nonsense": 1})
     with pytest.raises(ValueError, match="outside"):
         llq.simulate_panel(effect=-5.0)
+
+
+def test_demo_panel_is_calibrated_on_the_published_levels(panel):
+    real = llq.load_panel()
+    m = panel.merge(real[["quartier_id", "year", "sgb2_rate"]], on=["quartier_id", "year"],
+                    suffixes=("_demo", "_published")).dropna(subset=["sgb2_rate_published"])
+    assert len(m) > 500  # Bremen 2012-2018
+    assert np.corrcoef(m["sgb2_rate_demo"], m["sgb2_rate_published"])[0, 1] > 0.9
+    assert abs((m["sgb2_rate_demo"] - m["sgb2_rate_published"]).mean()) < 1.5  # pp
+    stylised = llq.simulate_panel(DEFAULT_SEED, calibrate_to=False)
+    s = stylised.merge(m[["quartier_id", "year", "sgb2_rate_published"]], on=["quartier_id", "year"])
+    assert np.corrcoef(s["sgb2_rate"], s["sgb2_rate_published"])[0, 1] < 0.9  # calibration did it
 
 
 def test_loaders_return_validated_frames(panel, funding):

@@ -137,6 +137,7 @@ def build_panel(files: str | os.PathLike | Iterable[str | os.PathLike], *,
             except DataValidationError as exc:
                 problems += exc.problems
                 continue
+            warn += [w for w in df.attrs.get("warnings", ()) if w not in warn]
             footnotes[p.name] = df.attrs.get("footnotes", ())
             skipped[p.name] = df.attrs.get("skipped_lines", ())
             n_marked += int(df.attrs.get("n_marked_cells", 0))
@@ -144,7 +145,8 @@ def build_panel(files: str | os.PathLike | Iterable[str | os.PathLike], *,
             records += recs
             problems += probs
     for key in set(cfg.get("files") or {}) - used_keys:
-        warn.append(f"mapping entry files.{key} matches none of the given files")
+        warn.append(f"mapping entry files.{key} matches none of the given files "
+                    f"({', '.join(p.name for p in paths_)}); its settings were not used")
 
     # merge records into panel rows: one row per quartier_id x year; a second row from the same
     # file for the same key is kept apart so that validation reports the duplicate
@@ -252,9 +254,29 @@ def build_panel(files: str | os.PathLike | Iterable[str | os.PathLike], *,
         "n_marked_cells": n_marked,
         "warnings": tuple(warn),
         "provenance": row_kind,
-        "trace": _trace(panel, origin),
+        "trace": ValueTrace(_trace(panel, origin)),
     })
     return panel
+
+
+class ValueTrace:
+    """Where every imported value came from: ``.frame`` (quartier_id, year, column, file, sheet,
+    block, line, source_column, cell). Kept in ``attrs["trace"]``; copying it is free (pandas
+    copies ``attrs`` on every operation) and it never takes part in frame comparisons."""
+
+    __slots__ = ("frame",)
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.frame = frame
+
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
+
+    def __repr__(self) -> str:
+        return f"ValueTrace({len(self.frame)} values)"
 
 
 def _parts(fcfg: dict):

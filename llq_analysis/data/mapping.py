@@ -43,6 +43,8 @@ _TOP_KEYS = (*_FILE_KEYS, "files")
 _EXCLUSIVE = (("year_column", "year", "years_in_columns"),
               ("quartier_column", "quartier_code_column"), ("indicator", "indicators", "blocks"))
 _BLOCK_KEYS = ("sheet", "block", "years")
+_TOTAL_RX = re.compile(r"^(Stadtteil|Stadtbezirk|Stadt|Land|Bezirk)\b|\((Stadtteil|Stadtbezirk|Bezirk|"
+                       r"Verwaltungsbezirk)\)$|insgesamt", re.IGNORECASE)
 
 
 def parse_years(value) -> tuple[int, int] | frozenset[int] | None:
@@ -408,6 +410,10 @@ def _records(df: pd.DataFrame, path: Path, cfg: dict, index: _QuartierIndex, exc
         if qid is None:
             if name_t not in unknown_seen:
                 unknown_seen.add(name_t)
+                total = next((t for t in labels[1:] if _TOTAL_RX.search(t)), None)
+                if total is not None:  # a code column: the row's name says it is a total
+                    expected += (f"; the row is named {total!r} - if it is a total, list it under "
+                                 "`exclude_rows:` / `exclude_rows_regex:`")
                 problems.append(Problem(name_col, expected, name_t, line=line, file=file))
             continue
         row_year = None

@@ -13,6 +13,7 @@ import gc
 import os
 import re
 from collections import Counter
+from dataclasses import replace
 from itertools import compress
 from operator import itemgetter
 from pathlib import Path
@@ -188,6 +189,29 @@ def _data_like(cells) -> bool:
         _is_mark(cells[i]) or (_is_number_like(cells[i]) and not _is_year_like(cells[i])) for i in ne)
 
 
+def _above_blank_rows(filled, cand, first_data: int, h: int) -> int:
+    """Data rows whose values are all empty hold only text and the year of a year column (such
+    as ``Walle;2021;;``): they are data, not the header, when an all-text line stands above them."""
+    fd = filled[first_data][1]
+    year_cols = {j for j in _nonempty(fd) if _is_year_like(fd[j])}
+    if not year_cols:
+        return h
+
+    def blank_data(c) -> bool:
+        ne = _nonempty(c)
+        years = {j for j in ne if _is_year_like(c[j])}
+        return bool(years) and years <= year_cols and not any(
+            _is_number_like(c[j]) for j in ne if j not in years)
+
+    q = first_data - 1
+    while q in cand and blank_data(filled[q][1]):
+        q -= 1
+    if q < first_data - 1 and q in cand and not any(_is_number_like(x) for x in filled[q][1]
+                                                    if not _is_empty(x)):
+        return q
+    return h
+
+
 def _other_fields(text: str, sep: str | None) -> int:
     """Most fields ``text`` splits into with a separator other than ``sep``."""
     return max(len(next(csv.reader([text], delimiter=o), [])) for o in (";", ",", "\t") if o != sep)
@@ -243,7 +267,7 @@ def _structure(rows, *, file, header_line, sep):
                                 f"separator than {sep!r}")
                 raise _err(file, "a header line naming the columns above the first data line" + hint,
                            ";".join(_text(x) for x in c if not _is_empty(x)), line=ln)
-            h = before[-1]
+            h = _above_blank_rows(filled, cand, first_data, before[-1])
             # a first data row whose numbers all look like years (small counts such as 1950)
             # is no header when an all-text line of the same width stands right above it
             prev = h - 1
@@ -423,8 +447,14 @@ def read_official_table(path: str | os.PathLike, *, sheet: str | int | None = No
     with _no_gc():  # millions of row lists, no reference cycles: the cyclic GC only costs time
         rows, info = _read_rows(p, kind, sheet=sheet, encoding=encoding, sep=sep)
         default_decimal = "." if info.get("sep") == "," or kind == "json" else ","
-        names, data, notes = _structure(rows, file=p, header_line=header_line, sep=info.get("sep"))
+        try:
+            names, data, notes = _structure(rows, file=p, header_line=header_line, sep=info.get("sep"))
+        except DataValidationError as exc:
+            if kind != "xlsx":
+                raise
+            raise _sheet_hint(exc, p, info, sheet) from None
         del rows
+        warn = _other_tables(p, info) if kind == "xlsx" and sheet is None else ()
         if block is not None:
             names, data = select_block(block, names, data, notes, file=p, sheet=info.get("sheet"))
         notes.pop("_header_rows", None)
@@ -441,5 +471,41 @@ def read_official_table(path: str | os.PathLike, *, sheet: str | int | None = No
         "n_flagged_cells": int(n_flagged),
         "mark_columns": tuple(c[: -len(MARK_SUFFIX)] for c in df.columns if c.endswith(MARK_SUFFIX)),
         "number_format": formats,
+        "warnings": warn,
     })
     return df
+
+
+def _tables_on(p: Path, names) -> list[str]:
+    """The sheets among ``names`` that hold a table (a header and data lines)."""
+    out = []
+    for name in names:
+        try:
+            _structure(_read_xlsx_rows(p, sheet=name)[0], file=p, header_line=None, sep=None)
+        except DataValidationError:
+            continue
+        out.append(name)
+    return out
+
+
+def _sheet_hint(exc: DataValidationError, p: Path, info: dict, sheet) -> DataValidationError:
+    """The error of a sheet without a table, naming the workbook's sheets and the ``sheet`` option."""
+    names = list(info.get("sheets") or ())
+    others = _tables_on(p, [n for n in names if n != info.get("sheet")])
+    which = "the first sheet" if sheet is None else "sheet"
+    hint = (f"; this is {which} {info.get('sheet')!r} of the sheets {names}"
+            + (f"; sheets with a table: {others}" if others else "; no sheet holds a table")
+            + " - choose one with sheet= (mapping key `sheet:`)")
+    probs = [replace(q, expected=f"{q.expected}{hint}")
+             for q in exc.problems]
+    return DataValidationError(probs, what=f"the official table {p}")
+
+
+def _other_tables(p: Path, info: dict) -> tuple[str, ...]:
+    """A warning when sheets after the one read (the first) hold tables too."""
+    names = list(info.get("sheets") or ())
+    others = _tables_on(p, [n for n in names if n != info.get("sheet")])
+    if not others:
+        return ()
+    return (f"{p.name}: read the first sheet {info.get('sheet')!r}; the sheets {others} hold tables "
+            "too and were not read - choose one with sheet= (mapping key `sheet:`)",)

@@ -34,10 +34,10 @@ def build_all() -> dict[str, pd.DataFrame]:
     quartiers = ortsteile().copy()[[c.name for c in schema.QUARTIERS]]
     funding = build_funding()
     panel = build_published_panel(quartiers=quartiers, funding=funding)
-    trace = panel.attrs["trace"].sort_values(["quartier_id", "year", "column"], kind="stable")
+    trace = panel.attrs["trace"].frame.sort_values(["quartier_id", "year", "column"], kind="stable")
     # the indicator block is in each value's provenance; keep the file coordinates only
     trace = trace[["quartier_id", "year", "column", "file", "sheet", "line", "source_column", "cell"]]
-    demo = simulate_panel(DEFAULT_SEED, quartiers=quartiers, funding=funding)
+    demo = simulate_panel(DEFAULT_SEED, quartiers=quartiers, funding=funding, calibrate_to=panel)
     return {"quartiers": quartiers, "funding": funding, "panel": panel,
             "panel_sources": trace.reset_index(drop=True), "demo_panel": demo,
             "programme_area_map": area_map()}

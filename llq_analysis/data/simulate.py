@@ -146,9 +146,49 @@ def _dose(funding: pd.DataFrame, programme: str, panel: pd.DataFrame) -> pd.Seri
     return pd.Series(amt.reindex(key).fillna(0.0).to_numpy(), index=panel.index) / panel["population"]
 
 
+def _published_sgb2(published: pd.DataFrame | None | bool, qids):
+    """Level (pp in 2018, from a linear fit) and trend (pp per year) of each Ortsteil's published
+    SGB II rate 2012-2018, aligned to ``qids`` (NaN where nothing is published), and the city's
+    year pattern (population-weighted mean minus 2018, plus the stylised 2018 shock) by year;
+    None when not calibrating."""
+    if published is False:
+        return None
+    if isinstance(published, pd.DataFrame):
+        published = published.copy(deep=False)
+        published.attrs = {}
+    if published is None:
+        from .. import paths
+
+        if not paths.PANEL_CSV.exists():
+            return None
+        from .loaders import read_panel
+
+        published = read_panel(paths.PANEL_CSV)
+    d = published[(published["year"] >= 2012) & (published["year"] <= 2018)
+                  & published["sgb2_rate"].notna()
+                  & published["sgb2_rate_provenance"].astype(str).str.startswith("published")]
+    if d.empty:
+        return None
+    out_m, out_t = np.full(len(qids), np.nan), np.full(len(qids), np.nan)
+    pos = {q: i for i, q in enumerate(qids)}
+    for q, g in d.groupby("quartier_id"):
+        if q not in pos or len(g) < 4:
+            continue
+        y, x = g["sgb2_rate"].to_numpy(float), g["year"].to_numpy(float) - 2018.0
+        slope, icept = np.polyfit(x, y, 1)
+        if 0.5 <= icept <= 95:
+            out_m[pos[q]], out_t[pos[q]] = icept, float(np.clip(slope, -1.5, 1.5))
+    w = d.merge(published[["quartier_id", "year", "population"]].dropna(), on=["quartier_id", "year"],
+                how="left", suffixes=("", "_w"))
+    pop = w.groupby("quartier_id")["population_w"].transform(lambda v: v.ffill().bfill()).fillna(1.0)
+    city = (w["sgb2_rate"] * pop).groupby(w["year"]).sum() / pop.groupby(w["year"]).sum()
+    pattern = {int(y): float(v - city.get(2018, v)) + _YEAR_SHOCK_SGB2.get(2018, 0.0) for y, v in city.items()}
+    return out_m, out_t, pattern
+
+
 def simulate_panel(seed: int = DEFAULT_SEED, effect: float | Mapping[str, float] | None = None, *,
                    quartiers: pd.DataFrame | None = None, funding: pd.DataFrame | None = None,
-                   years=PANEL_YEARS) -> pd.DataFrame:
+                   years=PANEL_YEARS, calibrate_to: pd.DataFrame | bool | None = None) -> pd.DataFrame:
     """Simulate the quartier x year panel on the real geography, with a known LLQ effect.
 
     Parameters
@@ -159,6 +199,10 @@ def simulate_panel(seed: int = DEFAULT_SEED, effect: float | Mapping[str, float]
         effects by outcome (keys of ``DEFAULT_EFFECTS``). ``None`` = ``DEFAULT_EFFECTS``.
     quartiers : geography (quartier_id, city, stadtbezirk, stadtteil, ortsteil); default: the real one.
     funding : funding table (programme, quartier_id, year, amount_eur); default: data/funding.csv facts.
+    calibrate_to : the published panel whose Bremen SGB II rates 2012-2018 set each Ortsteil's
+        level (2018) and linear trend (the rest of the need structure follows from the level);
+        default the bundled data/panel.csv, ``False`` = the stylised need classes only. The
+        simulated years after 2018 continue these trends plus common year shocks and noise.
 
     Returns a panel in the schema of ``schema.PANEL``: every simulated value says so in its
     ``<column>_provenance`` column; ``df.attrs["true_effects"]`` holds the effects used.
@@ -208,8 +252,18 @@ def simulate_panel(seed: int = DEFAULT_SEED, effect: float | Mapping[str, float]
     ty = np.array(years) - 2018.0
 
     # --- SGB II rate (pp) -----------------------------------------------------------------
-    level = 100 / (1 + np.exp(-(np.log(0.16 / 0.84) + 0.62 * need + 0.25 * is_bhv)))
     trend = rng.normal(0, 0.06, n)
+    real = _published_sgb2(calibrate_to, qids)
+    if real is not None:
+        # Bremen: each Ortsteil's published level (2018) and the city's published year pattern
+        # 2012-2018; Ortsteil-specific trends stay small and random, so parallel trends hold
+        # and the built-in effect can be recovered (the real Ortsteile's diverging trends are a
+        # finding of the published panel, not part of the demonstration)
+        have = ~np.isnan(real[0])
+        need[have] = (np.log(real[0][have] / (100 - real[0][have])) - np.log(0.16 / 0.84)) / 0.62
+        shock = shock + np.array([real[2].get(y, _YEAR_SHOCK_SGB2.get(y, 0.0)) - _YEAR_SHOCK_SGB2.get(y, 0.0)
+                                  for y in years])
+    level = 100 / (1 + np.exp(-(np.log(0.16 / 0.84) + 0.62 * need + 0.25 * is_bhv)))
     noise = _ar1(rng, n, T, 0.45)
     sgb2 = level[ui] + shock[ti] + trend[ui] * ty[ti] + noise[ui, ti] + effects["sgb2_rate"] * llq_pc
     st = geo["stadtteil"].to_numpy()[ui]
@@ -307,15 +361,18 @@ def simulate_panel(seed: int = DEFAULT_SEED, effect: float | Mapping[str, float]
     panel["llq_eur_per_capita"] = panel["llq_eur_per_capita"].round(4)
     panel["win_eur_per_capita"] = panel["win_eur_per_capita"].round(4)
     rates = ["sgb2_rate", "sgb2_rate_u15", "unemployment_rate", "turnout_buergerschaft", "turnout_bundestag"]
-    # small, unfunded Ortsteile of low need can drift below zero: floor them at 0.1 % (no dose
-    # there, so the built-in effect stays exact); a funded row outside [0, 100] is an error below
+    # small, unfunded Ortsteile can drift below 0 % (or a child rate above 100 %): bound them to
+    # [0.1, 99.9] % (no dose there, so the built-in effect stays exact); a funded row outside
+    # [0, 100] is an error below
     untreated = panel["llq_eur_per_capita"].to_numpy() == 0
     floored = {}
     for c in rates:
-        low = untreated & (panel[c].to_numpy() < 0.1)
-        if low.any():
+        v = panel[c].to_numpy()
+        low, high = untreated & (v < 0.1), untreated & (v > 99.9)
+        if low.any() or high.any():
             panel.loc[low, c] = 0.1
-            floored[c] = int(low.sum())
+            panel.loc[high, c] = 99.9
+            floored[c] = int(low.sum() + high.sum())
     lo, hi = panel[rates].min().min(), panel[rates].max().max()
     if lo < 0 or hi > 100:
         raise ValueError(
@@ -341,7 +398,7 @@ def simulate_panel(seed: int = DEFAULT_SEED, effect: float | Mapping[str, float]
     cols = all_columns("panel")
     panel = panel[cols].copy()
     panel.attrs["true_effects"] = effects
-    panel.attrs["floored_cells"] = floored  # rates set to 0.1 % (unfunded rows only)
+    panel.attrs["floored_cells"] = floored  # rates bounded to [0.1, 99.9] % (unfunded rows only)
     panel.attrs["seed"] = seed
     panel.attrs["provenance"] = SIMULATED
     return panel
