@@ -7,9 +7,7 @@ tables into a panel, and docs/importing.md.
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import gc
 import os
 import re
 from collections import Counter
@@ -47,7 +45,14 @@ from .official_cells import (  # noqa: F401  (re-exported: documented names of t
     mark_reason,
     parse_german_number,
 )
-from .official_files import _file_version, _read_csv_rows, _read_xlsx_rows, _sheet_names
+from .official_files import (
+    _file_version,
+    _Lines,
+    _no_gc,
+    _read_csv_rows,
+    _read_xlsx_rows,
+    _sheet_names,
+)
 
 __all__ = ["read_official_table", "list_blocks", "parse_german_number", "mark_reason", "MARKS",
            "FLAGS", "MARK_SUFFIX"]
@@ -58,20 +63,6 @@ _YEAR_RANGE_RX = re.compile(r"(?:19|20)\d{2}\s*[-–/]\s*(?:19|20)\d{2}")
 
 _FILE_KINDS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx",
                ".js": "json", ".json": "json"}
-
-
-class _Lines(tuple):
-    """``attrs["source_lines"]``: a tuple that deep-copies as itself. pandas 3 deep-copies
-    ``DataFrame.attrs`` on every column access and derived frame; copying 1.7 M line numbers each
-    time made big imports crawl. The tuple is immutable, so sharing it is safe."""
-
-    __slots__ = ()
-
-    def __deepcopy__(self, memo):
-        return self
-
-    def __reduce__(self):
-        return (_Lines, (tuple(self),))
 
 
 # ============================================================================ indicator blocks
@@ -112,19 +103,6 @@ def list_blocks(path: str | os.PathLike, *, sheet: str | int | None = None) -> p
     for c in ("first_year", "last_year"):
         df[c] = df[c].astype("Int64")
     return df
-
-
-@contextlib.contextmanager
-def _no_gc():
-    """Pause the cyclic garbage collector (it rescans every row list again and again while a big
-    export is read; reference counting still frees everything)."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def _read_rows(p: Path, kind: str, *, sheet, encoding, sep):

@@ -5,8 +5,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import functools
+import gc
 import io
 import warnings
 from collections import Counter
@@ -154,3 +156,30 @@ def _read_xlsx_rows(path: Path, *, sheet):
     names = _sheet_names(*version)
     name = _pick_sheet(path, names, sheet)
     return [(ln, list(c)) for ln, c in _sheet_rows(*version, name)], {"sheet": name, "sheets": names}
+
+
+class _Lines(tuple):
+    """``attrs["source_lines"]``: a tuple that deep-copies as itself. pandas 3 deep-copies
+    ``DataFrame.attrs`` on every column access and derived frame; copying 1.7 M line numbers each
+    time made big imports crawl. The tuple is immutable, so sharing it is safe."""
+
+    __slots__ = ()
+
+    def __deepcopy__(self, memo):
+        return self
+
+    def __reduce__(self):
+        return (_Lines, (tuple(self),))
+
+
+@contextlib.contextmanager
+def _no_gc():
+    """Pause the cyclic garbage collector (it rescans every row list again and again while a big
+    export is read; reference counting still frees everything)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
