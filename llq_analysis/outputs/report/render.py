@@ -408,9 +408,10 @@ def render_report(*, scenarios: Sequence[str | os.PathLike] | None = None,
         (tmp / "content.json").unlink(missing_ok=True)
         shutil.rmtree(tmp / ".jupyter", ignore_errors=True)
         inputs = {str(_rel(s)): {"sha256": _sha256(s), "role": "scenario"} for s in scen}
-        panel_file = data_path or paths.PANEL_CSV
-        inputs[str(_rel(panel_file))] = {"sha256": _sha256(panel_file),
-                                         "role": "panel (user)" if data_path else "panel (bundled)"}
+        panels = ({data_path: "panel (user)"} if data_path else
+                  {paths.PANEL_CSV: "panel (published)", paths.DEMO_PANEL_CSV: "demo panel (simulated)"})
+        for panel_file, role in panels.items():
+            inputs[str(_rel(panel_file))] = {"sha256": _sha256(panel_file), "role": role}
         for f, role in ((paths.QUARTIERS_CSV, "quartiers"), (paths.FUNDING_CSV, "funding"),
                         (NOTEBOOK, "report notebook"),
                         (paths.TEMPLATE_DIR / "report.css", "report stylesheet")):

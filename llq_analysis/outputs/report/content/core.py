@@ -257,7 +257,7 @@ def start(*, data: str | Path | None = None, scenarios: Sequence[str | Path] = (
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     warnings.filterwarnings("ignore", category=FutureWarning)
     panel = load_panel(data) if data is not None else load_demo_panel()
-    label = (str(Path(data).name) if data is not None else "data/panel.csv")
+    label = (str(Path(data).name) if data is not None else "data/demo_panel.csv")
     scen = [Path(s) for s in scenarios] or default_scenarios()
     if not any(p.resolve() == paths.BASELINE_SCENARIO.resolve() for p in scen):
         scen = [paths.BASELINE_SCENARIO, *scen]

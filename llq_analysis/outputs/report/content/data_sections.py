@@ -317,7 +317,7 @@ def reproducibility(ctx: ReportContext) -> Html:
     lang = ctx.lang
     scen = " ".join(f"--scenario {pth.relative_to(paths.PROJECT_DIR) if pth.is_relative_to(paths.PROJECT_DIR) else pth}"
                     for pth in ctx.scenario_paths)
-    data = "" if ctx.data_label == "data/panel.csv" else f" --data {ctx.data_label}"
+    data = "" if ctx.data_label == "data/demo_panel.csv" else f" --data {ctx.data_label}"
     cmd = f"llq report {scen}{data} --lang {lang} --seed {ctx.seed} --out reports"
     items = [_tr("Befehl", "Command", lang) + f": <code>{esc(cmd)}</code>",
              _tr(f"{len(ctx.tables) + 0} Tabellen als CSV und XLSX in <code>tables/</code>, "

@@ -72,7 +72,7 @@ def impact_table(ctx: ReportContext) -> pd.DataFrame:
 
 def _truth(ctx: ReportContext) -> dict[str, float] | None:
     """The effect built into the bundled simulated panel (None for other data)."""
-    if not ctx.simulated or not ctx.data_label.endswith("data/panel.csv"):
+    if not ctx.simulated or not ctx.data_label.endswith("data/demo_panel.csv"):
         return None
     from ....data.simulate import DEFAULT_EFFECTS
 
