@@ -292,3 +292,15 @@ def test_part_a_says_what_is_missing_and_fills_nothing(panel, tmp_path):
     html = ps.participation(ctx).html
     assert "mit diesen Daten nicht möglich" in html and "after the first LLQ year" in html
     assert "Zielgenauigkeit" in ps.targeting(ctx).html
+
+
+def test_key_findings_follow_the_numbers(tmp_path):
+    from llq_analysis.outputs.report.content import published_sections as ps
+    from llq_analysis.outputs.report.content import start
+
+    ctx = start(fast=True)
+    text = ps.key_findings(ctx).html
+    n = ps.findings(ctx)["targeting"].numbers
+    assert f"{n['n_fifth_funded']} der {n['n_fifth']}" in text
+    pa = ps.findings(ctx)["participation"].numbers
+    assert ("schon vor dem Programm" in text) == (pa["pretrend_p"] < 0.05)

@@ -245,10 +245,19 @@ def plot(f: Finding, lang: str, kind: str | None = None, ax=None):
     """participation: ``kind="elections"`` (default), ``"event_study"``, ``"honest"``;
     poverty: the trends; detectable: the MDE per outcome."""
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     if f.kind == "participation" and kind in ("event_study", "honest"):
         r = f.results["es" if kind == "event_study" else "honest_sd"]
         fig = r.plot(lang=lang)
+        if kind == "event_study":
+            es = f.tables["event_study"].dropna(subset=["election"])
+            ax0 = fig.axes[0]
+            ax0.set_xticks(list(es["rel_time"]), [str(int(y)) for y in es["election"]])
+            ax0.set_xlabel(tr(f"Bürgerschaftswahl (Referenz: {f.numbers['pre'][-1]})",
+                              f"Bürgerschaft election (reference: {f.numbers['pre'][-1]})", lang))
+            ax0.set_ylabel(tr("Abstand zur Referenzwahl (Prozentpunkte)", "gap relative to the reference "
+                              "election (percentage points)", lang))
         add_source(fig, f.source_text(lang))
         return fig
     if f.kind == "participation":
@@ -258,8 +267,8 @@ def plot(f: Finding, lang: str, kind: str | None = None, ax=None):
         ax.plot(g["year"], g["mean_comparison"], "s--", color="#2c3e50",
                 label=tr("nicht gefördert", "not funded", lang))
         ax.axvline(f.numbers["start"] - 0.5, color="grey", lw=1, ls=":")
-        ax.text(f.numbers["start"] - 0.3, ax.get_ylim()[1], tr("Programmstart", "programme start", lang),
-                va="top", fontsize=8, color="grey")
+        ax.text(f.numbers["start"] - 0.3, 0.98, tr("Programmstart", "programme start", lang),
+                va="top", fontsize=8, color="grey", transform=ax.get_xaxis_transform())
         ax.set_xticks(list(g["year"]))
         ax.set_ylabel(t("turnout_buergerschaft", lang))
         ax.set_xlabel(tr("Bürgerschaftswahl", "Bürgerschaft election", lang))
@@ -274,6 +283,7 @@ def plot(f: Finding, lang: str, kind: str | None = None, ax=None):
             a.plot(h["year"], h["mean_comparison"], "--", color="#2c3e50",
                    label=tr("nicht gefördert", "not funded", lang))
             a.set_title(t(c, lang), fontsize=10)
+            a.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=5))
         axes[0][0].legend(frameon=False, fontsize=8)
     else:
         g = f.tables["mde"]

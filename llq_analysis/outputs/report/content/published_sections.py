@@ -19,7 +19,8 @@ from ....i18n import t
 from .core import ReportContext, _reps
 from .markup import Html, _tr, bullets, callout, esc, para
 
-__all__ = ["published_panel", "findings", "targeting", "participation", "poverty", "detectability", "part_a"]
+__all__ = ["published_panel", "findings", "targeting", "participation", "poverty", "detectability", "part_a",
+           "key_findings"]
 
 
 def published_panel(ctx: ReportContext) -> pd.DataFrame:
@@ -243,3 +244,64 @@ def part_a(ctx: ReportContext) -> Html:
     """Part A in order: targeting, participation, poverty, detectability."""
     head = f"<h1>{_tr('Teil A – Befunde aus veröffentlichten Daten', 'Part A – Findings from published data', ctx.lang)}</h1>"
     return Html([head, targeting(ctx), participation(ctx), poverty(ctx), detectability(ctx)])
+
+
+def key_findings(ctx: ReportContext) -> Html:
+    """Four plain sentences for the summary page: only what the published data support."""
+    from ....impact.findings_base import ci_words, fmt_ci, fmt_num
+
+    lang = ctx.lang
+    F = findings(ctx)
+    items = []
+    tg, pa, de = F["targeting"], F["participation"], F["detectable"]
+    if not isinstance(tg, Exception):
+        n = tg.numbers
+        items.append(_tr(f"<strong>Zielgenauigkeit:</strong> {n['n_fifth_funded']} der {n['n_fifth']} bedürftigsten "
+                         f"Ortsteile Bremens werden gefördert; {fmt_num(n['share_mean'], 0, lang)} % der LLQ-Mittel "
+                         f"Bremens fließen in dieses Fünftel.",
+                         f"<strong>Targeting:</strong> {n['n_fifth_funded']} of Bremen's {n['n_fifth']} neediest "
+                         f"Ortsteile are funded; {fmt_num(n['share_mean'], 0, lang)} % of Bremen's LLQ money goes to "
+                         f"this fifth.", lang))
+    if not isinstance(pa, Exception):
+        n = pa.numbers
+        head = _tr(f"<strong>Wahlbeteiligung:</strong> Gegenüber den übrigen Ortsteilen veränderte sie sich in den "
+                   f"geförderten {n['post'][0]} um {fmt_num(n['did'], 1, lang, True)} Prozentpunkte (Intervall "
+                   f"{fmt_ci(n['ci'], 1, lang)})",
+                   f"<strong>Turnout:</strong> relative to the other Ortsteile it changed by "
+                   f"{fmt_num(n['did'], 1, lang, True)} percentage points in the funded ones in {n['post'][0]} "
+                   f"(interval {fmt_ci(n['ci'], 1, lang)})", lang)
+        if n.get("pretrend_p") is not None and n["pretrend_p"] < 0.05:
+            tail = _tr(f", aber der Abstand hatte sich schon vor dem Programm verändert. Rechnet man diesen Trend "
+                       f"heraus: {ci_words(n['honest_sd_ci0'], lang)}.",
+                       f", but the gap was already changing before the programme. Allowing for that trend: "
+                       f"{ci_words(n['honest_sd_ci0'], lang)}.", lang)
+        else:
+            tail = _tr(f" – {ci_words(n['ci'], lang)}; vor dem Programm ist kein Trendunterschied nachweisbar.",
+                       f" - {ci_words(n['ci'], lang)}; no trend difference before the programme is detectable.", lang)
+        items.append(head + tail)
+    pv = F["poverty"]
+    if not isinstance(pv, Exception):
+        st = pv.to_frame("status")
+        if st["post_published"].any():
+            items.append(_tr("<strong>Armut:</strong> Werte nach dem Programmstart liegen vor; die Wirkungsschätzung "
+                             "steht im Teil B.", "<strong>Poverty:</strong> values after the programme start exist; "
+                             "the impact estimate is in Part B.", lang))
+        elif st["last_year"].notna().any():
+            last = int(st["last_year"].max())
+            items.append(_tr(f"<strong>Armut:</strong> SGB-II- und Arbeitslosenwerte je Ortsteil sind nur bis {last} "
+                             "veröffentlicht – über eine Wirkung lässt sich noch nichts sagen.",
+                             f"<strong>Poverty:</strong> SGB II and unemployment values by Ortsteil are published only "
+                             f"up to {last} - nothing can be said about an effect yet.", lang))
+    if not isinstance(de, Exception):
+        m = de.to_frame().set_index("outcome")
+        if "turnout_buergerschaft" in m.index and "sgb2_rate" in m.index:
+            items.append(_tr(f"<strong>Erkennbar</strong> wären Wirkungen ab etwa "
+                             f"{fmt_num(m.loc['turnout_buergerschaft', 'mde_pp'], 1, lang)} Prozentpunkten "
+                             f"Wahlbeteiligung und – sobald Daten für {m.loc['sgb2_rate', 'planned'] or '–'} vorliegen – ab "
+                             f"{fmt_num(m.loc['sgb2_rate', 'mde_pp'], 1, lang)} Prozentpunkten SGB-II-Quote.",
+                             f"<strong>Detectable</strong> would be effects from about "
+                             f"{fmt_num(m.loc['turnout_buergerschaft', 'mde_pp'], 1, lang)} percentage points of turnout "
+                             f"and - once data for {m.loc['sgb2_rate', 'planned'] or '-'} exist - "
+                             f"{fmt_num(m.loc['sgb2_rate', 'mde_pp'], 1, lang)} "
+                             f"points of the SGB II rate.", lang))
+    return Html([bullets(items)])
