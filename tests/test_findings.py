@@ -304,3 +304,13 @@ def test_key_findings_follow_the_numbers(tmp_path):
     assert f"{n['n_fifth_funded']} der {n['n_fifth']}" in text
     pa = ps.findings(ctx)["participation"].numbers
     assert ("schon vor dem Programm" in text) == (pa["pretrend_p"] < 0.05)
+
+
+def test_demo_panel_findings_are_marked_simulated():
+    import matplotlib.pyplot as plt
+
+    f = poverty_findings(llq.load_demo_panel())
+    assert f.simulated and "Simulierte Daten" in f.summary()
+    fig = f.plot()
+    assert sum(x.get_text() == "Simulierte Daten" for x in fig.texts) == 1
+    plt.close(fig)

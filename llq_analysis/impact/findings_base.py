@@ -132,7 +132,9 @@ class Finding:
     def plot(self, lang: str = "de", **kwargs: Any):
         """The finding's figure (matplotlib Figure) with the source under it."""
         fig = self._module().plot(self, lang, **kwargs)
-        if self.simulated:
+        from ..i18n import t
+
+        if self.simulated and not any(x.get_text() == t("simulated_mark", lang) for x in fig.texts):
             from ..outputs.plots import mark_simulated
 
             mark_simulated(fig, "simulated", lang)
