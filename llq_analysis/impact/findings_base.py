@@ -131,7 +131,10 @@ class Finding:
 
     def plot(self, lang: str = "de", **kwargs: Any):
         """The finding's figure (matplotlib Figure) with the source under it."""
-        fig = self._module().plot(self, lang, **kwargs)
+        from ..outputs.plots import findings as figures  # drawing lives in outputs
+
+        draw = figures.targeting_plot if self.kind == "targeting" else figures.findings_plot
+        fig = draw(self, lang, **kwargs)
         from ..i18n import t
 
         if self.simulated and not any(x.get_text() == t("simulated_mark", lang) for x in fig.texts):

@@ -1,12 +1,13 @@
-"""Plain-language text (German default, English) and figures of the participation, poverty and
-detectability findings (:mod:`llq_analysis.impact.findings`). Nothing is estimated here."""
+"""Plain-language text (German default, English) of the participation, poverty and
+detectability findings (:mod:`llq_analysis.impact.findings`); their figures are in
+:mod:`llq_analysis.outputs.plots.findings`. Nothing is estimated here."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from ..i18n import t
-from .findings_base import Finding, add_source, ci_words, fmt_ci, fmt_num, fmt_p, tr
+from .findings_base import Finding, ci_words, fmt_ci, fmt_num, fmt_p, tr
 
 #: who publishes the missing Ortsteil values and what to ask for
 REQUEST = {
@@ -238,62 +239,3 @@ def _detectable(f: Finding, lang: str) -> list[str]:
                   "Smaller effects are not ruled out; they could just not be told apart from chance. \"No detectable "
                   "difference\" therefore means: no effect of this size.", lang))
     return out
-
-
-# ----------------------------------------------------------------------------- figures
-def plot(f: Finding, lang: str, kind: str | None = None, ax=None):
-    """participation: ``kind="elections"`` (default), ``"event_study"``, ``"honest"``;
-    poverty: the trends; detectable: the MDE per outcome."""
-    import matplotlib.pyplot as plt
-    from matplotlib.ticker import MaxNLocator
-
-    if f.kind == "participation" and kind in ("event_study", "honest"):
-        r = f.results["es" if kind == "event_study" else "honest_sd"]
-        fig = r.plot(lang=lang)
-        if kind == "event_study":
-            es = f.tables["event_study"].dropna(subset=["election"])
-            ax0 = fig.axes[0]
-            ax0.set_xticks(list(es["rel_time"]), [str(int(y)) for y in es["election"]])
-            ax0.set_xlabel(tr(f"Bürgerschaftswahl (Referenz: {f.numbers['pre'][-1]})",
-                              f"Bürgerschaft election (reference: {f.numbers['pre'][-1]})", lang))
-            ax0.set_ylabel(tr("Abstand zur Referenzwahl (Prozentpunkte)", "gap relative to the reference "
-                              "election (percentage points)", lang))
-        add_source(fig, f.source_text(lang))
-        return fig
-    if f.kind == "participation":
-        g = f.tables["by_election"]
-        fig, ax = plt.subplots(figsize=(7.5, 4.2)) if ax is None else (ax.figure, ax)
-        ax.plot(g["year"], g["mean_funded"], "o-", color="#c0392b", label=tr("LLQ-gefördert", "LLQ-funded", lang))
-        ax.plot(g["year"], g["mean_comparison"], "s--", color="#2c3e50",
-                label=tr("nicht gefördert", "not funded", lang))
-        ax.axvline(f.numbers["start"] - 0.5, color="grey", lw=1, ls=":")
-        ax.text(f.numbers["start"] - 0.3, 0.98, tr("Programmstart", "programme start", lang),
-                va="top", fontsize=8, color="grey", transform=ax.get_xaxis_transform())
-        ax.set_xticks(list(g["year"]))
-        ax.set_ylabel(t("turnout_buergerschaft", lang))
-        ax.set_xlabel(tr("Bürgerschaftswahl", "Bürgerschaft election", lang))
-        ax.legend(frameon=False)
-    elif f.kind == "poverty":
-        g = f.tables["trends"]
-        outs = list(dict.fromkeys(g["outcome"]))
-        fig, axes = plt.subplots(1, max(len(outs), 1), figsize=(4.0 * max(len(outs), 1), 3.6), squeeze=False)
-        for a, c in zip(axes[0], outs, strict=False):
-            h = g[g["outcome"] == c]
-            a.plot(h["year"], h["mean_funded"], "-", color="#c0392b", label=tr("LLQ-gefördert", "LLQ-funded", lang))
-            a.plot(h["year"], h["mean_comparison"], "--", color="#2c3e50",
-                   label=tr("nicht gefördert", "not funded", lang))
-            a.set_title(t(c, lang), fontsize=10)
-            a.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=5))
-        axes[0][0].legend(frameon=False, fontsize=8)
-    else:
-        g = f.tables["mde"]
-        fig, ax = plt.subplots(figsize=(7.0, 3.2)) if ax is None else (ax.figure, ax)
-        labels = [t(c, lang).replace(" (%)", "") for c in g["outcome"]]
-        ax.barh(labels, g["mde_pp"], color=["#2c3e50" if d == "actual" else "#95a5a6" for d in g["design"]])
-        for i, v in enumerate(g["mde_pp"]):
-            ax.text(v, i, " " + fmt_num(v, 1, lang), va="center", fontsize=8)
-        ax.set_xlabel(tr("mindestens erkennbarer Effekt (Prozentpunkte)", "minimum detectable effect (pp)", lang))
-        ax.invert_yaxis()
-    fig.tight_layout()
-    add_source(fig, f.source_text(lang))
-    return fig

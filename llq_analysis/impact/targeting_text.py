@@ -1,10 +1,10 @@
-"""Plain-language text (German default, English) and figures of the targeting finding
+"""Plain-language text (German default, English) of the targeting finding
 (:func:`llq_analysis.impact.targeting.targeting_findings`). Nothing is estimated here."""
 
 from __future__ import annotations
 
 from ..i18n import t
-from .findings_base import Finding, add_source, fmt_num, tr
+from .findings_base import Finding, fmt_num, tr
 
 
 def text(f: Finding, lang: str) -> list[str]:
@@ -42,41 +42,3 @@ def text(f: Finding, lang: str) -> list[str]:
                       f"amounts is not published by Ortsteil ({fmt_num(n['illustrative_pct'], 0, lang)} % illustrative "
                       f"on average) or not attributed to an Ortsteil (not counted in the fifth).", lang))
     return out
-
-
-def plot(f: Finding, lang: str, kind: str | None = None, ax=None):
-    """``kind="map"`` (default): need index with the funded Ortsteile outlined;
-    ``"groups"``: need index of funded vs unfunded Ortsteile."""
-    import matplotlib.pyplot as plt
-
-    need = f.tables["need"]
-    if kind in (None, "map"):
-        from ..outputs.maps import plot_map
-
-        vals = need[["quartier_id", "need_index"]]
-        funded = need.loc[need["llq_funded"].fillna(False).astype(bool), "quartier_id"].tolist()
-        return plot_map(vals, column="need_index", highlight=funded,
-                        highlight_label=tr("LLQ-gefördert", "LLQ-funded", lang),
-                        label=tr("Bedarfsindex (z-Werte)", "need index (z-scores)", lang),
-                        title=tr(f"Bedarf vor dem Programm (Stadt Bremen, Werte bis {max(f.numbers['years'].values())})",
-                                 f"Need before the programme (city of Bremen, values up to "
-                                 f"{max(f.numbers['years'].values())})", lang),
-                        source=f.source_text(lang).split(":", 1)[1].strip(),
-                        provenance="simulated" if f.simulated else "published", center=0.0, decimals=1,
-                        unmapped="note", lang=lang, ax=ax)
-    fig, ax = plt.subplots(figsize=(6.5, 3.6)) if ax is None else (ax.figure, ax)
-    ok = need.dropna(subset=["need_index"])
-    grp = ok["llq_funded"].fillna(False).astype(bool)
-    for i, (flag, _lab) in enumerate([(False, tr("nicht gefördert", "not funded", lang)),
-                                     (True, tr("LLQ-gefördert", "LLQ-funded", lang))]):
-        v = ok.loc[grp == flag, "need_index"]
-        ax.scatter(v, [i] * len(v), alpha=0.6, color="#c0392b" if flag else "#2c3e50")
-        ax.plot([v.mean()] * 2, [i - 0.3, i + 0.3], color="black", lw=2)
-    ax.set_yticks([0, 1], [tr("nicht gefördert", "not funded", lang), tr("LLQ-gefördert", "LLQ-funded", lang)])
-    thr = ok.loc[ok["neediest_fifth"], "need_index"].min()
-    ax.axvline(thr, color="grey", ls=":", lw=1)
-    ax.set_xlabel(tr("Bedarfsindex (z-Werte; rechts der Linie: bedürftigstes Fünftel)",
-                     "need index (z-scores; right of the line: neediest fifth)", lang))
-    fig.tight_layout()
-    add_source(fig, f.source_text(lang))
-    return fig
