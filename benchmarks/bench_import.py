@@ -6,7 +6,7 @@ data/quartiers.csv, values are invented), about 50 MB and 1.7 M rows, plus a map
 ``Bevölkerung insgesamt`` rows (``filter_rows:``). Each step runs in a fresh process, which prints
 its wall seconds and peak resident memory (``resource.getrusage``, MB).
 
-    python benchmarks/bench_import.py [--rows 1700000] [--only read|validate|build|cli]
+    python benchmarks/bench_import.py [--rows 1700000] [--only read|validate|build|cli] [--distinct]
 """
 
 from __future__ import annotations
@@ -50,8 +50,9 @@ print(json.dumps({"seconds": time.perf_counter() - t, "peak_mb": peak, "n": n}))
 """
 
 
-def make_export(n_rows: int, path: Path) -> tuple[int, int]:
-    """Write the long export (``n_rows`` rows or a few more) and return (rows, bytes)."""
+def make_export(n_rows: int, path: Path, *, distinct: bool = False) -> tuple[int, int]:
+    """Write the long export (``n_rows`` rows or a few more) and return (rows, bytes); with
+    ``distinct`` nearly every value cell is a different text (the reader's worst case)."""
     import csv
 
     with open(ROOT / "data" / "quartiers.csv", encoding="utf-8") as fh:
@@ -71,6 +72,8 @@ def make_export(n_rows: int, path: Path) -> tuple[int, int]:
                         cell = f"{v:,}".replace(",", ".")          # 12.345
                     elif k % 97 == 0:
                         cell = "."                                # secret
+                    elif distinct:
+                        cell = f"{rows / 1000:.3f}".replace(".", ",")  # 1234,567: every cell differs
                     else:
                         cell = f"{v / 100:.1f}".replace(".", ",")  # 12,3
                     fh.write(f"{q};{y};{ind};{cell}\n")
@@ -92,13 +95,14 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=1_700_000)
     ap.add_argument("--only", choices=["read", "validate", "build", "cli"], action="append")
+    ap.add_argument("--distinct", action="store_true", help="nearly every value cell a different text")
     args = ap.parse_args()
     OUT.mkdir(exist_ok=True)
-    path = OUT / f"long_{args.rows}.csv"
+    path = OUT / f"long_{args.rows}{'_distinct' if args.distinct else ''}.csv"
     mapping = OUT / "mapping.yaml"
     mapping.write_text(MAPPING, encoding="utf-8")
     if not path.exists():
-        make_export(args.rows, path)
+        make_export(args.rows, path, distinct=args.distinct)
     with open(path, "rb") as fh:
         n_lines = sum(1 for _ in fh)
     print(f"export {path}: {n_lines - 4} data rows, {path.stat().st_size / 1e6:.1f} MB")

@@ -49,6 +49,7 @@ _NUMBER_RX = {
     ".": (re.compile(r"\d+(?:\.\d+)?(?:[eE][+-]?\d+)?"), re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?"),
           re.compile(r"\d{1,3}(?: \d{3})+(?:\.\d+)?")),
 }
+_FAST = {",": re.compile(r"-?\d+(?:,\d+)?"), ".": re.compile(r"-?\d+(?:\.\d+)?")}
 _FOOTNOTE_RX = re.compile(
     r"^(quelle|source|anmerkung|hinweis|fu(ß|ss)note|erl(ä|ae)uterung|zeichenerkl|stand\b|"
     r"©|\(c\)|\*|\d{1,2}\)|[¹²³⁴⁵⁶⁷⁸⁹]|_{3,}|-{3,}|—|\S{1,3}\s*=\s)", re.IGNORECASE)
@@ -82,6 +83,8 @@ def mark_reason(mark: str) -> str:
 @functools.lru_cache(maxsize=1 << 16)
 def _number(text: str, decimal: str) -> tuple[float, bool] | None:
     """``(value, has_fraction)`` of ``text`` written with decimal separator ``decimal``, or None."""
+    if _FAST[decimal].fullmatch(text):  # the common case: '-1234,5' / '1234.5' (same result below)
+        return float(text.replace(",", ".")), decimal in text
     t = text.translate(_SPACES).strip().replace("\u2212", "-")
     sign = ""
     if t[:1] in ("+", "-"):
@@ -203,62 +206,74 @@ def _suggest(word, options) -> str:
 # ============================================================================ typed columns
 
 
-def _fits(core: str) -> tuple[bool, bool]:
-    """Does ``core`` read as a number with a decimal comma / with a decimal point?"""
-    return _number(core, ",") is not None, _number(core, ".") is not None
+_parse = _number.__wrapped__  # uncached: values are parsed once per distinct text already
 
 
-def _column_decimal(cores, default: str) -> str:
-    """Decimal separator of one column: the other style only when some cell fits only that one
-    (``cores``: the distinct texts of the column's cells)."""
-    only = {",": 0, ".": 0}
-    for s in cores:
-        a, b = _fits(s)
-        if a != b:
-            only["," if a else "."] += 1
-    other = "." if default == "," else ","
-    return other if only[other] and not only[default] else default
+EMPTY, NATIVE, MARK, TEXT = 0, 1, 2, 3  # kinds of distinct cell values
 
 
 class _Column:
     """One column of the body, classified once per distinct cell value (pandas.factorize), so a
-    1.7 M-row export costs one pass in C plus Python work per distinct value only."""
+    1.7 M-row export costs one pass in C plus Python work per distinct value only; the results
+    per distinct value are numpy arrays (the worst case: every cell differs)."""
 
-    def __init__(self, raw: list):
+    def __init__(self, raw):
         import numpy as np
         import pandas as pd
 
         arr = np.empty(len(raw), dtype=object)
         arr[:] = raw
         codes, uniq = pd.factorize(arr, use_na_sentinel=True)
+        del arr
+        n = len(uniq)
         self.codes = codes  # -1: None / NaN (empty)
-        self.uniq = list(uniq)
-        self.count = np.bincount(codes[codes >= 0], minlength=len(self.uniq))
-        # kind per distinct value: empty / native / mark / str, with its core text and mark or flag
-        self.kind, self.core, self.mark = [], [], []
-        for v in self.uniq:
+        self.uniq = uniq
+        self.count = np.bincount(codes[codes >= 0], minlength=n)
+        kind, mark, native = [EMPTY] * n, [None] * (n + 1), [np.nan] * n  # slot n: where code -1 points
+        parsed = {",": [None] * n, ".": [None] * n}
+        self.code_like = False
+        for u, v in enumerate(uniq):
             if _is_empty(v):
-                k, c, m = "empty", None, None
-            elif isinstance(v, (int, float)) and not isinstance(v, bool):
-                k, c, m = "native", v, None
-            else:
-                t = " ".join(v.split()) if isinstance(v, str) else _text(v)
-                m = _MARK_ALIASES.get(t, t)
-                if m in MARKS:
-                    k, c = "mark", None
-                else:
-                    k, (c, m) = "str", _split_flag(t)
-            self.kind.append(k)
-            self.core.append(c)
-            self.mark.append(m)
+                continue
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                kind[u], native[u] = NATIVE, float(v)
+                continue
+            t = " ".join(v.split()) if isinstance(v, str) else _text(v)
+            m = _MARK_ALIASES.get(t, t)
+            if m in MARKS:
+                kind[u], mark[u] = MARK, m
+                continue
+            core, flag = _split_flag(t)
+            kind[u], mark[u] = TEXT, flag
+            self.code_like |= core[:1] == "0" and bool(_CODE_RX.fullmatch(core))
+            parsed[","][u], parsed["."][u] = _parse(core, ","), _parse(core, ".")
+        self.kind = np.array(kind, dtype=np.int8)
+        self.mark = np.array(mark, dtype=object)
+        self.native = np.array(native, dtype=float)
+        self.ok = {d: np.array([p is not None for p in ps], dtype=bool) for d, ps in parsed.items()}
+        self.val = {d: np.array([np.nan if p is None else p[0] for p in ps], dtype=float)
+                    for d, ps in parsed.items()}
+        self.frac = {d: np.array([p is not None and p[1] for p in ps], dtype=bool) for d, ps in parsed.items()}
 
-    def str_cores(self) -> list[str]:
-        return [c for k, c in zip(self.kind, self.core, strict=True) if k == "str"]
+    def only(self) -> tuple[bool, bool]:
+        """Does some text cell fit only the decimal comma / only the decimal point?"""
+        text = self.kind == TEXT
+        c, p = self.ok[","] & text, self.ok["."] & text
+        return bool((c & ~p).any()), bool((p & ~c).any())
 
     def first_line(self, u: int, lines) -> int:
         import numpy as np
 
         return int(lines[int(np.argmax(self.codes == u))])
+
+
+def _pick_decimal(only: tuple[bool, bool], default: str) -> str:
+    """Decimal separator of a column (or file): the other style than ``default`` only when some
+    cell fits only that one and none only the default (``only``: from :meth:`_Column.only`)."""
+    only_c, only_p = only
+    if default == ",":
+        return "." if only_p and not only_c else ","
+    return "," if only_c and not only_p else "."
 
 
 def _typed_columns(names, data, *, file, default_decimal, decimal):
@@ -271,33 +286,26 @@ def _typed_columns(names, data, *, file, default_decimal, decimal):
     by_column = zip(*map(itemgetter(1), data), strict=True) if data else [() for _ in names]
     columns = [_Column(raw) for raw in by_column]
     # file-wide decimal style: the separator's convention unless the cells contradict it
-    default_decimal = _column_decimal({c for col in columns for c in col.str_cores()}, default_decimal)
+    onlies = [col.only() for col in columns]
+    default_decimal = _pick_decimal((any(o[0] for o in onlies), any(o[1] for o in onlies)), default_decimal)
     out: dict[str, pd.Series] = {}
     problems: list[Problem] = []
     formats, n_marked, n_flagged = {}, 0, 0
-    for name, col in zip(names, columns, strict=True):
-        kinds, cores, count = col.kind, col.core, col.count
-        dec = decimal or _column_decimal(col.str_cores(), default_decimal)
-        parsed = [_number(c, dec) if k == "str" else None for k, c in zip(kinds, cores, strict=True)]
-        n_num = n_mark = n_text = n_any = 0
-        for u, (k, p) in enumerate(zip(kinds, parsed, strict=True)):
-            if k == "native" or p is not None:
-                n_num += count[u]
-            elif k == "mark":
-                n_mark += count[u]
-            elif k == "str":
-                n_text += count[u]
-                n_any += count[u] * any(_fits(cores[u]))
-        code_like = any(k == "str" and c[:1] == "0" and _CODE_RX.fullmatch(c)
-                        for k, c in zip(kinds, cores, strict=True))
-        mixed = None
-        if decimal is None and not code_like and n_num + n_mark + n_any >= n_text - n_any:
-            styles = [[u for u, (k, c) in enumerate(zip(kinds, cores, strict=True))
-                       if k == "str" and _fits(c) == want] for want in ((True, False), (False, True))]
-            if styles[0] and styles[1]:  # decimal commas and decimal points in one column
-                mixed = [s[0] for s in styles]  # factorize numbers values by first appearance
-        if mixed is not None:
-            (lc, uc), (lp, up) = ((col.first_line(u, lines), u) for u in mixed)
+    for j, (name, col, only) in enumerate(zip(names, columns, onlies, strict=True)):
+        columns[j] = None  # free each column's arrays once it is done
+        dec = decimal or _pick_decimal(only, default_decimal)
+        kind, count, ok = col.kind, col.count, col.ok[dec]
+        text = kind == TEXT
+        num = (kind == NATIVE) | (text & ok)
+        bad_mask = text & ~ok
+        n_num, n_mark = int(count[num].sum()), int(count[kind == MARK].sum())
+        n_text = int(count[bad_mask].sum())
+        n_any = int(count[bad_mask & (col.ok[","] | col.ok["."])].sum())
+        if decimal is None and not col.code_like and all(only) and n_num + n_mark + n_any >= n_text - n_any:
+            # decimal commas and decimal points in one column: factorize numbers values by first appearance
+            uc = int(np.flatnonzero(text & col.ok[","] & ~col.ok["."])[0])
+            up = int(np.flatnonzero(text & col.ok["."] & ~col.ok[","])[0])
+            lc, lp = col.first_line(uc, lines), col.first_line(up, lines)
             ln, u = max((lc, uc), (lp, up))
             problems.append(Problem(name, f"one decimal separator in the whole column: line {lc} has a "
                                     f"decimal comma ({col.uniq[uc]!r}), line {lp} a decimal point "
@@ -305,38 +313,29 @@ def _typed_columns(names, data, *, file, default_decimal, decimal):
                                     "decimal=',' / '.' (mapping key `decimal:`)",
                                     _text(col.uniq[u]), line=ln, file=str(file)))
             continue
-        numeric = (n_num + n_mark) > 0 and (n_num + n_mark) >= n_text and not code_like
+        numeric = (n_num + n_mark) > 0 and (n_num + n_mark) >= n_text and not col.code_like
         codes = col.codes
         if not numeric:
-            texts = np.array([None if k == "empty" else _text(v) for k, v in zip(kinds, col.uniq, strict=True)]
+            texts = np.array([None if k == EMPTY else _text(v) for k, v in zip(kind, col.uniq, strict=True)]
                              + [None], dtype=object)
             out[name] = pd.Series(texts[codes], dtype="string")
             continue
-        vals = np.full(len(kinds) + 1, np.nan)  # the extra last slot is where code -1 (empty) points
-        comp = np.full(len(kinds) + 1, None, dtype=object)
-        whole, bad = True, []
-        for u, (k, c, p, m) in enumerate(zip(kinds, cores, parsed, col.mark, strict=True)):
-            if k == "native":
-                vals[u] = float(c)
-                whole &= float(c).is_integer()
-            elif k == "str" and p is not None:
-                vals[u], comp[u] = p[0], m
-                whole &= not p[1]
-                n_flagged += int(count[u]) * (m is not None)
-            elif k == "mark":
-                comp[u] = m
-                n_marked += int(count[u])
-            elif k == "str":
-                bad.append(u)
-        if bad:
-            where = np.flatnonzero(np.isin(codes, bad))
+        vals = np.append(np.where(kind == NATIVE, col.native, np.where(num, col.val[dec], np.nan)), np.nan)
+        comp = col.mark.copy()
+        comp[:-1][bad_mask] = None
+        whole = bool(np.all(np.mod(col.native[kind == NATIVE], 1) == 0)) and not bool(col.frac[dec][num].any())
+        flagged = text & ok & (comp[:-1] != None)  # noqa: E711  (element-wise on an object array)
+        n_flagged += int(count[flagged].sum())
+        n_marked += n_mark
+        if bad_mask.any():
+            where = np.flatnonzero(np.isin(codes, np.flatnonzero(bad_mask)))
             note = f" (decimal {'comma' if dec == ',' else 'point'} in this column)"
             problems += [Problem(name, _EXPECTED_NUMBER + note, _text(col.uniq[codes[i]]),
                                  line=lines[i], file=str(file)) for i in where]
         s = pd.Series(vals[codes], dtype="float64")
         out[name] = s.astype("Int64") if whole and s.notna().any() else s
         formats[name] = "1.234,5" if dec == "," else "1,234.5"
-        if any(m is not None for m in comp):
+        if (comp != None).any():  # noqa: E711
             out[name + MARK_SUFFIX] = pd.Series(comp[codes], dtype="string")
     if problems:
         raise DataValidationError(problems, what=f"the official table {file}")
