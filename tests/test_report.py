@@ -506,8 +506,12 @@ def test_tables_are_deterministic(rendered, tmp_path):
     files, m = rendered
     ctx = rc.start(out_dir=tmp_path, seed=m["parameters"]["seed"],
                    scenarios=[paths.PROJECT_DIR / s for s in m["parameters"]["scenarios"]])
-    for section in (rc.front_matter, rc.summary, rc.programme, rc.data_coverage, rc.before_after,
-                    rc.impact, rc.diagnostics, rc.scenarios, rc.quartier_annex, rc.reproducibility):
+    from llq_analysis.outputs.report.content import published_sections as ps
+
+    # the notebook's order: Part A (published data) first, then Part B (demo panel)
+    for section in (rc.front_matter, ps.key_findings, ps.part_a, rc.summary, rc.programme,
+                    rc.data_coverage, rc.before_after, rc.impact, rc.diagnostics, rc.scenarios,
+                    rc.quartier_annex, rc.reproducibility):
         section(ctx)
     a = sorted(p.relative_to(files.out_dir) for d in ("tables", "figures")
                for p in (files.out_dir / d).iterdir())

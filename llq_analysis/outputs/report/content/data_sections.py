@@ -17,29 +17,37 @@ def front_matter(ctx: ReportContext) -> Html:
     p = ctx.panel
     years = f"{int(p['year'].min())}–{int(p['year'].max())}"
     scen = ", ".join(esc(s.stem) for s in ctx.scenario_paths)
+    pub = "data/panel.csv"
     rows = [
-        (_tr("Datengrundlage", "Data", lang),
+        (_tr("Teil A: Daten", "Part A: data", lang),
+         f"<code>{pub}</code>: "
+         + _tr("veröffentlichte Werte des Statistischen Landesamts Bremen (Ortsteilatlas, 12411-03-03, "
+               "Wahlatlas 2023), 114 Ortsteile, 2005–2024, leer wo nichts veröffentlicht ist",
+               "values published by the Statistisches Landesamt Bremen (Ortsteilatlas, 12411-03-03, "
+               "election atlas 2023), 114 Ortsteile, 2005–2024, empty where nothing is published", lang)),
+        (_tr("Teil B: Daten", "Part B: data", lang),
          f"<code>{esc(ctx.data_label)}</code>: {p['quartier_id'].nunique()} "
-         + _tr("Quartiere (Ortsteile), Jahre ", "quartiers (Ortsteile), years ", lang) + years),
+         + _tr("Quartiere (Ortsteile), Jahre ", "quartiers (Ortsteile), years ", lang) + years
+         + (_tr(" (simuliert)", " (simulated)", lang) if ctx.simulated else "")),
         (_tr("Szenarien", "Scenarios", lang), scen),
         (_tr("Zufallsstartwert", "Random seed", lang), str(ctx.seed)),
     ]
     dl = "".join(f"<dt>{a}</dt><dd>{b}</dd>" for a, b in rows)
     parts = [f'<dl class="front-matter">{dl}</dl>']
-    if ctx.simulated:
-        parts.append(callout(
-            _tr("<strong>Simulierte Daten.</strong> Die Quartierswerte dieses Berichts (SGB-II-Quoten, "
-                "Arbeitslosigkeit, Wahlbeteiligung, Einwohner) sind auf der echten Geografie "
-                "simuliert, weil kleinräumige Zeitreihen nicht veröffentlicht vorliegen. Alle "
-                "Wirkungsschätzungen zeigen daher, <em>wie</em> die Auswertung funktioniert, nicht "
-                "wie LLQ tatsächlich wirkt. Mit echten Daten (<code>llq build-panel</code>, "
-                "<code>llq report --data</code>) entsteht derselbe Bericht aus echten Zahlen.",
-                "<strong>Simulated data.</strong> The quartier values in this report (SGB II rates, "
-                "unemployment, turnout, residents) are simulated on the real geography because "
-                "small-area time series are not published. All impact estimates therefore show "
-                "<em>how</em> the evaluation works, not how LLQ actually works. With real data "
-                "(<code>llq build-panel</code>, <code>llq report --data</code>) the same report is "
-                "built from real figures.", lang), "warning"))
+    parts.append(callout(
+        _tr("<strong>Zwei Teile, nie vermischt.</strong> <strong>Teil A</strong> zeigt, was die "
+            "veröffentlichten Ortsteilwerte heute belegen, mit Quelle unter jeder Tabelle und Grafik. "
+            "Ortsteilwerte zu SGB II nach 2018 und zur Arbeitslosigkeit nach 2017 sind nicht veröffentlicht; "
+            "Teil A sagt, was deshalb noch nicht beantwortet werden kann. <strong>Teil B</strong> zeigt die "
+            "vollständige Auswertung an simulierten Daten mit bekannter Wirkung: wie der Bericht mit den "
+            "fehlenden Daten aussehen wird (<code>llq build-panel</code>, <code>llq report --data</code>).",
+            "<strong>Two parts, never mixed.</strong> <strong>Part A</strong> shows what the published "
+            "Ortsteil values support today, with the source under every table and figure. Ortsteil values "
+            "of SGB II after 2018 and of unemployment after 2017 are not published; Part A says what "
+            "therefore cannot be answered yet. <strong>Part B</strong> shows the complete evaluation on "
+            "simulated data with a known effect: what the report will look like with the missing data "
+            "(<code>llq build-panel</code>, <code>llq report --data</code>).", lang),
+        "warning" if ctx.simulated else "info"))
     return Html(parts)
 
 
