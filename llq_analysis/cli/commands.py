@@ -51,6 +51,15 @@ def validate_cmd(args) -> int:
             print(f"  footnote line {ln}: {text}")
         for sk in df.attrs.get("skipped_lines", ()):
             print(f"  skipped line {sk['line']} ({sk['reason']}): {sk['text']}")
+        for w in df.attrs.get("warnings", ()):
+            print(f"  warning: {w}")
+        if df.attrs.get("sheets") and len(df.attrs["sheets"]) > 1:
+            from ..data.official import list_blocks
+
+            blocks = list_blocks(path, sheet=df.attrs.get("sheet"))
+            if len(blocks):
+                print(f"  {len(blocks)} indicator blocks on sheet {df.attrs.get('sheet')!r} "
+                      "(read one with `blocks:` in the mapping; `llq.list_blocks(file)` lists all sheets)")
     return 0
 
 
