@@ -77,3 +77,15 @@ def test_line_numbers_when_read_from_file(tmp_path, small):
 def test_city_must_match_quartier(small, quartiers):
     small.loc[0, "city"] = "Bremerhaven" if small.loc[0, "city"] == "Bremen" else "Bremen"
     assert "the city of" in str(_errors(small, quartiers=quartiers))
+
+
+def test_cohort_changing_within_a_quartier_is_reported(panel):
+    # issue 14: a first-funding year that changes within a unit used to pass `validate`
+    bad = panel.copy()
+    q = bad.loc[bad["llq_first_year"] > 0, "quartier_id"].iloc[0]
+    row = bad.index[(bad["quartier_id"] == q)][3]
+    bad.loc[row, "llq_first_year"] = 2030
+    with pytest.raises(llq.DataValidationError) as e:
+        llq.validate_panel(bad)
+    msg = str(e.value)
+    assert "llq_first_year" in msg and q in msg and "2030" in msg and "one value per quartier" in msg

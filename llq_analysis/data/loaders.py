@@ -205,6 +205,19 @@ def _check_table(df: pd.DataFrame, table: str, quartiers: pd.DataFrame | None) -
             problems.append(_problem(df, ", ".join(spec.unique), f"unique ({', '.join(spec.unique)})",
                                      key, idx))
 
+    if table == "panel" and "quartier_id" in df.columns:
+        # a quartier's programme start is one fact: the same first year (and funded flag) in every row
+        for col in ("llq_first_year", "llq_funded"):
+            if col not in df.columns:
+                continue
+            vals = df[[col]].assign(_q=df["quartier_id"]).dropna(subset=[col])
+            n_per = vals.groupby("_q")[col].nunique()
+            for q in n_per.index[n_per > 1]:
+                rows = vals.index[vals["_q"] == q]
+                seen = sorted({str(v) for v in vals.loc[rows, col]})
+                problems.append(_problem(df, col, f"one value per quartier (quartier {q} has {', '.join(seen)})",
+                                         seen, rows[0]))
+
     if quartiers is not None and "quartier_id" in df.columns and table != "quartiers":
         known = set(quartiers["quartier_id"])
         s = df["quartier_id"]
