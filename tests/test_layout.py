@@ -141,7 +141,7 @@ def _documented_imports() -> set[tuple[str, str]]:
 def _imports_in(text: str) -> set[tuple[str, str]]:
     out = set()
     for mod, names in re.findall(r"from (llq_analysis(?:\.\w+)*) import ([\w, ]+)", text):
-        out |= {(mod, n.strip()) for n in names.split(",") if n.strip()}
+        out |= {(mod, n.split(" as ")[0].strip()) for n in names.split(",") if n.strip()}
     out |= {(mod, "") for mod in re.findall(r"import (llq_analysis(?:\.\w+)+)", text)}
     return out
 
