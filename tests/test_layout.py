@@ -191,3 +191,4 @@ def test_documented_import_paths_keep_working(path, names):
     assert not missing, missing
     if path.startswith("llq_analysis.policy."):
         assert set(mod.__all__) >= set(names)  # `from ... import *` keeps them too
+

@@ -161,6 +161,22 @@ def t(key: str, lang: str = "de") -> str:
     return entry.get(lang) or entry["de"]
 
 
+def format_number(x, decimals: int = 0, lang: str = "de", sign: bool = False) -> str:
+    """A number German style (1.234,5; minus sign −) or English style (1,234.5); "–" for missing;
+    text (an official mark such as "x") passes through unchanged."""
+    if isinstance(x, str):
+        return x
+    if x is None or type(x).__name__ in ("NAType", "NaTType"):  # pandas' missing markers
+        return "–"
+    v = float(x)
+    if v != v:  # NaN
+        return "–"
+    s = f"{v:{'+' if sign else ''},.{decimals}f}"
+    if lang == "de":
+        s = s.replace(",", "\u2009").replace(".", ",").replace("\u2009", ".")
+    return s.replace("-", "\u2212")
+
+
 # labels of the other parts live beside this module, one file per area of the package
 from . import labels_dashboard, labels_methods  # noqa: E402
 

@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import DataValidationError, Problem
+from ..i18n import format_number
 
 #: module (relative to llq_analysis.impact) holding the text and plot of each kind of finding
 _MODULES = {"targeting": "targeting_text", "participation": "findings_text", "poverty": "findings_text",
@@ -158,15 +159,8 @@ def add_source(fig, source: str) -> None:
 
 
 def fmt_num(x: Any, decimals: int = 1, lang: str = "de", sign: bool = False) -> str:
-    """German (1.234,5) or English (1,234.5) number; '–' for missing."""
-    import math
-
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "–"
-    s = f"{float(x):{'+' if sign else ''},.{decimals}f}"
-    if lang == "de":
-        s = s.replace(",", "\u2009").replace(".", ",").replace("\u2009", ".")
-    return s.replace("-", "\u2212")
+    """German (1.234,5) or English (1,234.5) number; '–' for missing (:func:`i18n.format_number`)."""
+    return format_number(x, decimals, lang, sign)
 
 
 def fmt_ci(ci: Sequence[float], decimals: int = 1, lang: str = "de") -> str:

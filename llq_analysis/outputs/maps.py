@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 from ..errors import DataValidationError, Problem
-from ..i18n import t
+from ..i18n import format_number, t
 
 MISSING_COLOUR = "#d9d9d9"
 SUPPRESSED_FACE = "#f7f7f7"
@@ -322,10 +322,7 @@ def _decorate(pax, proj):
 
 
 def _fmt(v: float, lang: str, decimals: int) -> str:
-    s = f"{v:,.{decimals}f}"
-    if lang == "de":
-        s = s.replace(",", "\u2009").replace(".", ",").replace("\u2009", ".")
-    return s.replace("-", "\u2212")
+    return format_number(v, decimals, lang)
 
 
 def _tick(x: float, lang: str) -> str:

@@ -13,19 +13,14 @@ import math
 import re
 import threading
 
-from ...i18n import t
+from ...i18n import format_number, t
 from .controls import CITIES, EFFECT_OUTCOMES, TOTAL, Controls, _strands, export_yaml
 
 # ============================================================================ formatting
 
 
 def _num(x: float, lang: str, digits: int = 0) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "–"
-    s = f"{x:,.{digits}f}"
-    if lang == "de":
-        s = s.replace(",", "_").replace(".", ",").replace("_", ".")
-    return s.replace("-", "−")
+    return format_number(x, digits, lang)
 
 
 def _eur(x: float, lang: str, digits: int = 0) -> str:

@@ -4,14 +4,11 @@ callouts, German/English number formats, column labels."""
 from __future__ import annotations
 
 import html as _html
-import math
 import re
 from collections.abc import Sequence
 from typing import Any
 
-import pandas as pd
-
-from ....i18n import t
+from ....i18n import format_number, t
 
 _KIND_LABEL = {
     "published": {"de": "veröffentlicht", "en": "published"},
@@ -87,14 +84,7 @@ def callout(text: str, kind: str = "info") -> str:
 # ----------------------------------------------------------------------------- numbers
 def fmt(x: Any, decimals: int = 0, lang: str = "de", sign: bool = False) -> str:
     """Format a number German style (1.234,5) or English style (1,234.5); marks pass through."""
-    if x is None or (isinstance(x, float) and math.isnan(x)) or x is pd.NA:
-        return "–"
-    if isinstance(x, str):
-        return x
-    s = f"{float(x):{'+' if sign else ''},.{decimals}f}"
-    if lang == "de":
-        s = s.replace(",", "\u2009").replace(".", ",").replace("\u2009", ".")
-    return s.replace("-", "\u2212")
+    return format_number(x, decimals, lang, sign)
 
 
 def fmt_eur(x: float, lang: str = "de") -> str:
